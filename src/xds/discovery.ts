@@ -1,0 +1,142 @@
+// The ADS gRPC service definition (SotW and delta), with protobufjs codecs, shared by server and client.
+
+import type { ServiceDefinition } from "@grpc/grpc-js";
+import { messageType } from "./proto-root.js";
+import type { EncodedAny } from "./any.js";
+
+/** envoy.config.core.v3.Node as decoded: metadata is a google.protobuf.Struct in its proto shape. */
+export interface XdsNode {
+  id?: string;
+  cluster?: string;
+  metadata?: ProtoStruct;
+  locality?: { region?: string; zone?: string; sub_zone?: string };
+  user_agent_name?: string;
+  user_agent_version?: string;
+  client_features?: string[];
+}
+
+/** google.protobuf.Struct / Value in proto (not JSON) shape, as protobufjs decodes it. */
+export interface ProtoStruct { fields?: Record<string, ProtoValue> }
+export interface ProtoValue {
+  null_value?: string | number;
+  number_value?: number;
+  string_value?: string;
+  bool_value?: boolean;
+  struct_value?: ProtoStruct;
+  list_value?: { values?: ProtoValue[] };
+}
+
+export interface RpcStatus { code?: number; message?: string }
+
+export interface DiscoveryRequest {
+  version_info: string;
+  node?: XdsNode | null;
+  resource_names: string[];
+  type_url: string;
+  response_nonce: string;
+  error_detail?: RpcStatus | null;
+}
+
+export interface DiscoveryResponse {
+  version_info: string;
+  resources: EncodedAny[];
+  type_url: string;
+  nonce: string;
+}
+
+export interface DeltaDiscoveryRequest {
+  node?: XdsNode | null;
+  type_url: string;
+  resource_names_subscribe: string[];
+  resource_names_unsubscribe: string[];
+  initial_resource_versions: Record<string, string>;
+  response_nonce: string;
+  error_detail?: RpcStatus | null;
+}
+
+export interface DeltaResource {
+  name: string;
+  version: string;
+  resource?: EncodedAny;
+}
+
+export interface DeltaDiscoveryResponse {
+  system_version_info: string;
+  resources: DeltaResource[];
+  type_url: string;
+  removed_resources: string[];
+  nonce: string;
+}
+
+const DECODE = { longs: Number, enums: String, defaults: true, arrays: true, objects: true } as const;
+
+function codec<T>(fullName: string): { serialize: (v: T) => Buffer; deserialize: (b: Buffer) => T } {
+  const type = messageType(fullName);
+  return {
+    serialize: (value: T) => Buffer.from(type.encode(type.fromObject(value as Record<string, unknown>)).finish()),
+    deserialize: (bytes: Buffer) => type.toObject(type.decode(bytes), DECODE) as T,
+  };
+}
+
+const sotwRequest = codec<DiscoveryRequest>("envoy.service.discovery.v3.DiscoveryRequest");
+const sotwResponse = codec<DiscoveryResponse>("envoy.service.discovery.v3.DiscoveryResponse");
+const deltaRequest = codec<DeltaDiscoveryRequest>("envoy.service.discovery.v3.DeltaDiscoveryRequest");
+const deltaResponse = codec<DeltaDiscoveryResponse>("envoy.service.discovery.v3.DeltaDiscoveryResponse");
+
+export const ADS_SERVICE_NAME = "envoy.service.discovery.v3.AggregatedDiscoveryService";
+
+/** grpc-js service definition for envoy.service.discovery.v3.AggregatedDiscoveryService. */
+export const aggregatedDiscoveryService = {
+  StreamAggregatedResources: {
+    path: `/${ADS_SERVICE_NAME}/StreamAggregatedResources`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: sotwRequest.serialize,
+    requestDeserialize: sotwRequest.deserialize,
+    responseSerialize: sotwResponse.serialize,
+    responseDeserialize: sotwResponse.deserialize,
+  },
+  DeltaAggregatedResources: {
+    path: `/${ADS_SERVICE_NAME}/DeltaAggregatedResources`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: deltaRequest.serialize,
+    requestDeserialize: deltaRequest.deserialize,
+    responseSerialize: deltaResponse.serialize,
+    responseDeserialize: deltaResponse.deserialize,
+  },
+} satisfies ServiceDefinition;
+
+/** Converts a proto-shaped Struct into a plain JSON object. */
+export function structToJson(struct: ProtoStruct | null | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!struct?.fields) return out;
+  for (const [k, v] of Object.entries(struct.fields)) out[k] = valueToJson(v);
+  return out;
+}
+
+function valueToJson(v: ProtoValue | undefined): unknown {
+  if (!v) return null;
+  if (v.string_value !== undefined && v.string_value !== null) return v.string_value;
+  if (v.number_value !== undefined && v.number_value !== null) return v.number_value;
+  if (v.bool_value !== undefined && v.bool_value !== null) return v.bool_value;
+  if (v.struct_value) return structToJson(v.struct_value);
+  if (v.list_value) return (v.list_value.values ?? []).map(valueToJson);
+  return null;
+}
+
+/** Converts a plain JSON object into a proto-shaped Struct (for node metadata, filter metadata). */
+export function jsonToStruct(obj: Record<string, unknown>): ProtoStruct {
+  const fields: Record<string, ProtoValue> = {};
+  for (const [k, v] of Object.entries(obj)) fields[k] = jsonToValue(v);
+  return { fields };
+}
+
+function jsonToValue(v: unknown): ProtoValue {
+  if (v === null || v === undefined) return { null_value: 0 };
+  if (typeof v === "string") return { string_value: v };
+  if (typeof v === "number") return { number_value: v };
+  if (typeof v === "boolean") return { bool_value: v };
+  if (Array.isArray(v)) return { list_value: { values: v.map(jsonToValue) } };
+  return { struct_value: jsonToStruct(v as Record<string, unknown>) };
+}
