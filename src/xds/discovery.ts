@@ -15,15 +15,19 @@ export interface XdsNode {
   client_features?: string[];
 }
 
-/** google.protobuf.Struct / Value in proto (not JSON) shape, as protobufjs decodes it. */
+/**
+ * google.protobuf.Struct / Value in proto (not JSON) shape, as protobufjs decodes it. Note the camelCase
+ * field names: protobufjs bundles google/protobuf/struct.proto with camelCase names, so keepCase does not apply.
+ * Build Structs with `jsonToStruct` rather than by hand.
+ */
 export interface ProtoStruct { fields?: Record<string, ProtoValue> }
 export interface ProtoValue {
-  null_value?: string | number;
-  number_value?: number;
-  string_value?: string;
-  bool_value?: boolean;
-  struct_value?: ProtoStruct;
-  list_value?: { values?: ProtoValue[] };
+  nullValue?: string | number;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: ProtoStruct;
+  listValue?: { values?: ProtoValue[] };
 }
 
 export interface RpcStatus { code?: number; message?: string }
@@ -117,11 +121,11 @@ export function structToJson(struct: ProtoStruct | null | undefined): Record<str
 
 function valueToJson(v: ProtoValue | undefined): unknown {
   if (!v) return null;
-  if (v.string_value !== undefined && v.string_value !== null) return v.string_value;
-  if (v.number_value !== undefined && v.number_value !== null) return v.number_value;
-  if (v.bool_value !== undefined && v.bool_value !== null) return v.bool_value;
-  if (v.struct_value) return structToJson(v.struct_value);
-  if (v.list_value) return (v.list_value.values ?? []).map(valueToJson);
+  if (v.stringValue !== undefined && v.stringValue !== null) return v.stringValue;
+  if (v.numberValue !== undefined && v.numberValue !== null) return v.numberValue;
+  if (v.boolValue !== undefined && v.boolValue !== null) return v.boolValue;
+  if (v.structValue) return structToJson(v.structValue);
+  if (v.listValue) return (v.listValue.values ?? []).map(valueToJson);
   return null;
 }
 
@@ -133,10 +137,10 @@ export function jsonToStruct(obj: Record<string, unknown>): ProtoStruct {
 }
 
 function jsonToValue(v: unknown): ProtoValue {
-  if (v === null || v === undefined) return { null_value: 0 };
-  if (typeof v === "string") return { string_value: v };
-  if (typeof v === "number") return { number_value: v };
-  if (typeof v === "boolean") return { bool_value: v };
-  if (Array.isArray(v)) return { list_value: { values: v.map(jsonToValue) } };
-  return { struct_value: jsonToStruct(v as Record<string, unknown>) };
+  if (v === null || v === undefined) return { nullValue: 0 };
+  if (typeof v === "string") return { stringValue: v };
+  if (typeof v === "number") return { numberValue: v };
+  if (typeof v === "boolean") return { boolValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(jsonToValue) } };
+  return { structValue: jsonToStruct(v as Record<string, unknown>) };
 }

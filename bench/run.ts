@@ -1,0 +1,112 @@
+// `npm run bench`: the data-path comparison (direct, weft sidecar, nginx) and control-plane convergence, as one table.
+
+import { parseArgs } from "node:util";
+import { benchConvergence } from "./convergence.js";
+import { benchDataPath } from "./datapath.js";
+import type { Row } from "./row.js";
+
+const USAGE = "usage: npm run bench -- [--only datapath|convergence] [--proxies 100] [--json]";
+
+/** Column: header and how to print one row's cell (given the reference rows for ratios). */
+interface Column {
+  header: string;
+  cell: (row: Row, refs: { direct?: Row; nginx?: Row }) => string;
+}
+
+const DATA_PATH_COLUMNS: Column[] = [
+  { header: "", cell: (r) => r.name },
+  { header: "req/s", cell: (r) => num(r.reqPerSec, 0) },
+  { header: "× direct", cell: (r, { direct }) => ratio(r.reqPerSec, direct?.reqPerSec) },
+  { header: "× nginx", cell: (r, { nginx }) => ratio(r.reqPerSec, nginx?.reqPerSec) },
+  { header: "p50 ms", cell: (r) => num(r.p50Ms, 2) },
+  { header: "p90 ms", cell: (r) => num(r.p90Ms, 2) },
+  { header: "p99 ms", cell: (r) => num(r.p99Ms, 2) },
+  { header: "+p99 vs direct", cell: (r, { direct }) => (r === direct || r.p99Ms === undefined || direct?.p99Ms === undefined ? "-" : `${(r.p99Ms - direct.p99Ms).toFixed(2)} ms`) },
+  { header: "at req/s", cell: (r) => num(r.fixedRate, 0) },
+  { header: "idle RSS MiB", cell: (r) => num(r.idleRssMiB, 1) },
+  { header: "peak RSS MiB", cell: (r) => num(r.peakRssMiB, 1) },
+  { header: "note", cell: (r) => r.note ?? "" },
+];
+
+const CONVERGENCE_COLUMNS: Column[] = [
+  { header: "", cell: (r) => r.name },
+  { header: "p50 ms", cell: (r) => num(r.p50Ms, 0) },
+  { header: "p90 ms", cell: (r) => num(r.p90Ms, 0) },
+  { header: "p99 ms", cell: (r) => num(r.p99Ms, 0) },
+  { header: "max ms", cell: (r) => num(r.maxMs, 0) },
+  { header: "control plane peak RSS MiB", cell: (r) => num(r.peakRssMiB, 1) },
+  { header: "note", cell: (r) => r.note ?? "" },
+];
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { only: { type: "string" }, proxies: { type: "string", default: "100" }, json: { type: "boolean", default: false } },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const proxies = Number(values.proxies);
+  if ((values.only && values.only !== "datapath" && values.only !== "convergence") || !(Number.isInteger(proxies) && proxies > 0)) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  let exitCode = 0;
+  const dataRows: Row[] = [];
+  const convergenceRows: Row[] = [];
+  if (values.only !== "convergence") {
+    process.stderr.write("bench: data path (direct, weft sidecar, nginx)...\n");
+    try {
+      dataRows.push(...(await benchDataPath({})));
+    } catch (err) {
+      process.stderr.write(`bench: data path failed: ${(err as Error).message}\n`);
+      exitCode = 1;
+    }
+  }
+  if (values.only !== "datapath") {
+    process.stderr.write(`bench: control-plane convergence with ${proxies} proxies...\n`);
+    try {
+      convergenceRows.push(await benchConvergence({ proxies }));
+    } catch (err) {
+      process.stderr.write(`bench: convergence failed: ${(err as Error).message}\n`);
+      exitCode = 1;
+    }
+  }
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ dataPath: dataRows, convergence: convergenceRows }, null, 2) + "\n");
+    return exitCode;
+  }
+  const refs = { direct: dataRows.find((r) => r.name === "direct"), nginx: dataRows.find((r) => r.name === "nginx") };
+  if (dataRows.length > 0) process.stdout.write(formatTable(DATA_PATH_COLUMNS, dataRows, refs) + "\n");
+  if (convergenceRows.length > 0) process.stdout.write((dataRows.length > 0 ? "\n" : "") + formatTable(CONVERGENCE_COLUMNS, convergenceRows, refs) + "\n");
+  return exitCode;
+}
+
+/** Left-aligned first and last columns, right-aligned numbers, two spaces between columns. */
+function formatTable(columns: readonly Column[], rows: readonly Row[], refs: { direct?: Row; nginx?: Row }): string {
+  const cells = [columns.map((c) => c.header), ...rows.map((r) => columns.map((c) => c.cell(r, refs)))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
+  const last = columns.length - 1;
+  return cells
+    .map((line) => line.map((text, i) => (i === 0 || i === last ? text.padEnd(i === last ? 0 : widths[i]) : text.padStart(widths[i]))).join("  ").trimEnd())
+    .join("\n");
+}
+
+function num(value: number | undefined, digits: number): string {
+  return value === undefined ? "-" : value.toFixed(digits);
+}
+
+function ratio(value: number | undefined, reference: number | undefined): string {
+  return value === undefined || reference === undefined || reference === 0 ? "-" : `${(value / reference).toFixed(2)}×`;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

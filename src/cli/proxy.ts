@@ -1,0 +1,75 @@
+// `weft proxy`: runs one sidecar for one workload on its own loopback IP.
+
+import { parseArgs } from "node:util";
+import { isIPv4 } from "node:net";
+import { Sidecar } from "../proxy/sidecar.js";
+import { WeftError } from "../shared/weft-error.js";
+
+const USAGE = `usage: weft proxy --xds 127.0.0.1:15010 --ip 127.0.0.X --workload NAME --namespace NS --labels k=v,...
+                  [--service-account SA] [--app-port N] [--app-address ADDR] [--admin-port 15000] [--domain cluster.local]`;
+
+function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    if (pair.trim() === "") continue;
+    const eq = pair.indexOf("=");
+    if (eq <= 0) throw new WeftError("CLI_FLAG", `--labels: "${pair}" is not k=v`);
+    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return labels;
+}
+
+function parsePort(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new WeftError("CLI_FLAG", `--${name}: "${text}" is not a port`);
+  return n;
+}
+
+export async function runProxy(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        xds: { type: "string", default: "127.0.0.1:15010" },
+        ip: { type: "string" },
+        workload: { type: "string" },
+        namespace: { type: "string", default: "default" },
+        labels: { type: "string", default: "" },
+        "service-account": { type: "string", default: "default" },
+        "app-port": { type: "string" },
+        "app-address": { type: "string" },
+        "admin-port": { type: "string", default: "15000" },
+        domain: { type: "string", default: "cluster.local" },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`weft proxy: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (!values.ip || !isIPv4(values.ip) || !values.workload) {
+    process.stderr.write(`weft proxy: --ip (an IPv4 address) and --workload are required\n${USAGE}\n`);
+    return 2;
+  }
+  const sidecar = new Sidecar({
+    xds: values.xds.split(",").map((s) => s.trim()).filter(Boolean),
+    ip: values.ip,
+    workload: values.workload,
+    namespace: values.namespace,
+    labels: parseLabels(values.labels),
+    serviceAccount: values["service-account"],
+    appPort: parsePort("app-port", values["app-port"]),
+    appAddress: values["app-address"],
+    adminPort: parsePort("admin-port", values["admin-port"]) ?? 15000,
+    domain: values.domain,
+  });
+  await sidecar.start();
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await sidecar.stop();
+  return 0;
+}

@@ -1,0 +1,184 @@
+// ControlPlane: the istiod-role assembly: config source → push context → per-proxy snapshots → ADS, plus monitoring.
+
+import type { ConfigSource, Diagnostic } from "./config/config-resource.js";
+import { parseProxy, type Proxy } from "./model/proxy.js";
+import { workloadFromProxy, type WorkloadInstance } from "./model/workload-instance.js";
+import { PushContext } from "./model/push-context.js";
+import { generate } from "./generate/generator.js";
+import { Snapshot } from "./cache/snapshot.js";
+import { SnapshotCache } from "./cache/snapshot-cache.js";
+import { AdsServer, type ConnectedNode } from "./server/ads-server.js";
+import { Debouncer, type DebounceOptions, type DebouncedBurst } from "./server/debouncer.js";
+import { createPilotMetrics, type PilotMetrics } from "./debug/pilot-metrics.js";
+import { MonitoringServer } from "./debug/monitoring-server.js";
+import { configDump } from "./debug/config-dump.js";
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, shortTypeName } from "../xds/type-urls.js";
+import type { XdsNode } from "../xds/discovery.js";
+import { Logger } from "../shared/logger.js";
+
+const log = new Logger("control-plane");
+
+/** The types generated for every proxy, in make-before-break order. */
+const GENERATED_TYPES = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE] as const;
+
+/** Proxies regenerated between two yields to the event loop during a push. */
+const YIELD_EVERY = 16;
+
+export interface ControlPlaneOptions {
+  /** Started by `start()` and stopped by `stop()`; the control plane owns it from then on. */
+  config: ConfigSource;
+  /** Cluster DNS domain (default "cluster.local"). */
+  domain?: string;
+  /** gRPC ADS bind address and port (defaults 127.0.0.1 and 15010; 0 = ephemeral, read `xdsPort`). */
+  xdsAddress?: string;
+  xdsPort?: number;
+  /** HTTP monitoring bind address and port (defaults 127.0.0.1 and 15014; 0 = ephemeral, read `monitoringPort`). */
+  monitoringAddress?: string;
+  monitoringPort?: number;
+  /** Push debouncing (defaults: 100 ms quiet, 1 s max). */
+  debounce?: DebounceOptions;
+}
+
+/**
+ * Lifecycle: `start()` once, then `stop()` once. Every change (config edit, proxy with labels connecting or leaving)
+ * goes through the debouncer; each merged push builds one PushContext and regenerates every connected proxy's
+ * snapshot. The cache sends each proxy only the types whose content changed for it.
+ */
+export class ControlPlane {
+  readonly metrics: PilotMetrics;
+  private readonly cache = new SnapshotCache();
+  private readonly ads: AdsServer;
+  private readonly monitoring: MonitoringServer;
+  private readonly debouncer: Debouncer;
+  private readonly domain: string;
+  private readonly proxies = new Map<string, Proxy>();
+  /** Auto-registered workloads (labelled proxies), by proxy id. */
+  private readonly workloads = new Map<string, WorkloadInstance>();
+  private push: PushContext | undefined;
+  private monitoringPortValue = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: ControlPlaneOptions) {
+    this.domain = opts.domain ?? "cluster.local";
+    this.metrics = createPilotMetrics({
+      connectedProxies: () => this.ads.connectedCount(),
+      services: () => this.push?.services().length ?? 0,
+      virtualServices: () => (this.push ? opts.config.current().list("VirtualService").length : 0),
+      rejectedConfigResources: () => (this.push ? countRejected(opts.config.current().diagnostics) : 0),
+    });
+    this.ads = new AdsServer(this.cache, { connect: (node, peer) => this.connect(node, peer), disconnect: (n) => this.disconnect(n) }, this.metrics);
+    this.monitoring = new MonitoringServer({
+      metrics: this.metrics,
+      syncz: () => this.ads.syncStatus(),
+      configDump: (id) => {
+        const sent = this.ads.sentConfig(id);
+        return sent && configDump(sent);
+      },
+      configErrors: () => (this.push ? opts.config.current().diagnostics : []),
+    });
+    this.debouncer = new Debouncer(opts.debounce ?? { afterMs: 100, maxMs: 1000 }, (burst) => this.pushAll(burst), (err) =>
+      log.error("push failed", { error: err }),
+    );
+  }
+
+  get xdsPort(): number {
+    return this.ads.port;
+  }
+
+  get monitoringPort(): number {
+    return this.monitoringPortValue;
+  }
+
+  /** Loads config, builds the first push context, then serves ADS and monitoring. Throws CONFIG_* / XDS_LISTEN. */
+  async start(): Promise<void> {
+    await this.opts.config.start();
+    this.opts.config.onChange(() => {
+      if (!this.stopped) this.debouncer.trigger("config");
+    });
+    this.push = this.buildPushContext();
+    await this.ads.listen(this.opts.xdsAddress ?? "127.0.0.1", this.opts.xdsPort ?? 15010);
+    this.monitoringPortValue = await this.monitoring.listen(this.opts.monitoringAddress ?? "127.0.0.1", this.opts.monitoringPort ?? 15014);
+  }
+
+  /** Stops pushing, ends every ADS stream, closes both ports and the config source. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.debouncer.stop();
+    await Promise.all([this.ads.close(), this.monitoring.close()]);
+    await this.opts.config.stop();
+  }
+
+  /** Resolves once no debounced push is waiting or running (tests, demo). */
+  settled(): Promise<void> {
+    return this.debouncer.idle();
+  }
+
+  private connect(node: XdsNode | null | undefined, peer: string): ConnectedNode {
+    const proxy = parseProxy(node, peer);
+    this.proxies.set(proxy.id, proxy);
+    this.updateProxy(proxy, this.push!, undefined);
+    const workload = workloadFromProxy(proxy);
+    if (workload) {
+      this.workloads.set(proxy.id, workload);
+      this.debouncer.trigger("proxy");
+    }
+    return { id: proxy.id, ip: proxy.ip, type: proxy.type };
+  }
+
+  private disconnect(node: ConnectedNode): void {
+    this.proxies.delete(node.id);
+    this.cache.delete(node.id);
+    if (this.workloads.delete(node.id)) this.debouncer.trigger("proxy");
+  }
+
+  private buildPushContext(): PushContext {
+    const started = performance.now();
+    const push = PushContext.build(this.opts.config.current(), [...this.workloads.values()], { domain: this.domain });
+    this.metrics.pushContextInit.observe((performance.now() - started) / 1000);
+    return push;
+  }
+
+  private async pushAll(burst: DebouncedBurst): Promise<void> {
+    if (this.stopped) return;
+    this.metrics.debounceTime.observe((performance.now() - burst.firstEventAt) / 1000);
+    for (const reason of burst.reasons) this.metrics.pushTriggers.labels(reason).inc();
+    const push = this.buildPushContext();
+    if (push.version === this.push?.version) {
+      log.debug("push skipped: mesh unchanged", { events: burst.events });
+      return;
+    }
+    this.push = push;
+    log.debug("pushing", { events: burst.events, proxies: this.proxies.size, version: push.version });
+    let n = 0;
+    for (const proxy of [...this.proxies.values()]) {
+      if (this.stopped) return;
+      if (this.proxies.get(proxy.id) !== proxy) continue; // left or reconnected meanwhile
+      this.updateProxy(proxy, push, burst.firstEventAt);
+      if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** Regenerates one proxy's snapshot; the cache pushes what changed. A generator failure keeps the old snapshot. */
+  private updateProxy(proxy: Proxy, push: PushContext, triggeredAt: number | undefined): void {
+    const builder = Snapshot.builder(triggeredAt);
+    try {
+      for (const typeUrl of GENERATED_TYPES) {
+        const started = performance.now();
+        builder.add(typeUrl, generate(typeUrl, proxy, push));
+        this.metrics.pushTime.labels(shortTypeName(typeUrl)).observe((performance.now() - started) / 1000);
+      }
+    } catch (err) {
+      log.error("config generation failed; proxy keeps its previous config", { proxy: proxy.id, error: err });
+      return;
+    }
+    this.cache.set(proxy.id, builder.build());
+  }
+}
+
+/** Distinct resources (or unparseable documents) with at least one error. */
+function countRejected(diagnostics: readonly Diagnostic[]): number {
+  const keys = new Set<string>();
+  for (const d of diagnostics) if (d.severity === "error") keys.add(`${d.file}:${d.line}:${d.kind}/${d.namespace}/${d.name}`);
+  return keys.size;
+}

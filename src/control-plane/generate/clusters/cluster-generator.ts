@@ -1,0 +1,86 @@
+// CDS: outbound EDS clusters per service port and DestinationRule subset, inbound STATIC clusters, BlackHoleCluster.
+
+import type { ConfigResource } from "../../config/config-resource.js";
+import type { DestinationRuleSpec } from "../../model/istio-specs.js";
+import type { Proxy } from "../../model/proxy.js";
+import type { PushContext } from "../../model/push-context.js";
+import { shortName, type Service } from "../../model/service.js";
+import { buildInboundKey, buildSubsetKey } from "../../model/subset-key.js";
+import { adsConfigSource, configPath, CONNECT_TIMEOUT, istioMetadata, socketAddress, type EnvoyObject } from "../envoy-objects.js";
+import type { GeneratedResource } from "../generated-resource.js";
+import { inboundPorts, type InboundPort } from "../inbound-ports.js";
+import { BLACKHOLE_CLUSTER } from "../listeners/listener-generator.js";
+
+function servicesMetadata(services: readonly Service[]): { host: string; name: string; namespace: string }[] {
+  return services.map((s) => ({ host: s.hostname, name: shortName(s.hostname), namespace: s.namespace }));
+}
+
+function edsCluster(name: string, svc: Service, dr: ConfigResource<DestinationRuleSpec> | undefined, subset: string): EnvoyObject {
+  const md: Record<string, unknown> = { services: servicesMetadata([svc]) };
+  if (dr) md.config = configPath("destination-rule", dr.metadata.namespace, dr.metadata.name);
+  if (subset) md.subset = subset;
+  return {
+    name,
+    type: "EDS",
+    eds_cluster_config: { eds_config: adsConfigSource(), service_name: name },
+    connect_timeout: CONNECT_TIMEOUT,
+    lb_policy: "ROUND_ROBIN",
+    metadata: istioMetadata(md),
+  };
+}
+
+/**
+ * The outbound clusters a proxy in `namespace` sees: `outbound|<port>||<fqdn>` for every port of every visible service,
+ * plus `outbound|<port>|<subset>|<fqdn>` for each subset of the DestinationRule that proxy uses for the host.
+ * Shared by every proxy of the namespace.
+ */
+export function outboundClusters(push: PushContext, namespace: string): readonly GeneratedResource[] {
+  return push.memo(`cds|${namespace}`, () => {
+    const out: GeneratedResource[] = [];
+    for (const svc of push.visibleServices(namespace)) {
+      const dr = push.destinationRule(namespace, svc.hostname);
+      for (const p of svc.ports) {
+        const name = buildSubsetKey("outbound", "", svc.hostname, p.number);
+        out.push({ name, resource: edsCluster(name, svc, dr, "") });
+        for (const s of dr?.spec.subsets ?? []) {
+          const sname = buildSubsetKey("outbound", s.name, svc.hostname, p.number);
+          out.push({ name: sname, resource: edsCluster(sname, svc, dr, s.name) });
+        }
+      }
+    }
+    return out;
+  });
+}
+
+/** `inbound|<port>||`: STATIC to the app at APP_ADDRESS (default 127.0.0.1) : APP_PORT (default the inbound port). */
+function inboundCluster(proxy: Proxy, ip: InboundPort): GeneratedResource {
+  const name = buildInboundKey(ip.port);
+  return {
+    name,
+    resource: {
+      name,
+      type: "STATIC",
+      connect_timeout: CONNECT_TIMEOUT,
+      lb_policy: "ROUND_ROBIN",
+      load_assignment: {
+        cluster_name: name,
+        endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(proxy.appAddress ?? "127.0.0.1", proxy.appPort ?? ip.port) } }] }],
+      },
+      metadata: istioMetadata({ services: servicesMetadata(ip.services) }),
+    },
+  };
+}
+
+/** Istio's BlackHoleCluster: STATIC with no endpoints; virtualOutbound's fallback chain points at it. */
+function blackHoleCluster(): EnvoyObject {
+  return { name: BLACKHOLE_CLUSTER, type: "STATIC", connect_timeout: CONNECT_TIMEOUT, lb_policy: "ROUND_ROBIN" };
+}
+
+/** Every cluster of a sidecar: BlackHoleCluster, outbound (by service, port, subset), inbound by port. */
+export function generateSidecarClusters(proxy: Proxy, push: PushContext): GeneratedResource[] {
+  return [
+    { name: BLACKHOLE_CLUSTER, resource: push.memo("cds|blackhole", blackHoleCluster) },
+    ...outboundClusters(push, proxy.namespace),
+    ...inboundPorts(proxy, push).map((ip) => inboundCluster(proxy, ip)),
+  ];
+}

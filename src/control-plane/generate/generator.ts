@@ -1,0 +1,76 @@
+// generate: the pure entry point (type URL, proxy, push context, requested names) → xDS resources.
+
+import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, shortTypeName } from "../../xds/type-urls.js";
+import { Logger } from "../../shared/logger.js";
+import type { Proxy } from "../model/proxy.js";
+import type { PushContext } from "../model/push-context.js";
+import { generateSidecarClusters, outboundClusters } from "./clusters/cluster-generator.js";
+import { generateEndpoints } from "./endpoints/endpoint-generator.js";
+import type { GeneratedResource } from "./generated-resource.js";
+import { generateGrpcListeners } from "./grpc/grpc-listeners.js";
+import { generateGrpcRoutes } from "./grpc/grpc-routes.js";
+import { generateSidecarListeners } from "./listeners/listener-generator.js";
+import { generateSidecarRoutes } from "./routes/route-generator.js";
+
+export type { GeneratedResource } from "./generated-resource.js";
+
+const log = new Logger("generate");
+
+function byName(all: readonly GeneratedResource[], names: readonly string[] | undefined): GeneratedResource[] {
+  if (!names) return [...all];
+  const wanted = new Set(names);
+  return all.filter((r) => wanted.has(r.name));
+}
+
+function outboundClusterNames(proxy: Proxy, push: PushContext): readonly string[] {
+  return push.memo(`cds-names|${proxy.namespace}`, () => outboundClusters(push, proxy.namespace).map((c) => c.name));
+}
+
+function generateSidecar(typeUrl: string, proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
+  switch (typeUrl) {
+    case LISTENER_TYPE:
+      return byName(generateSidecarListeners(proxy, push), names);
+    case ROUTE_TYPE:
+      return generateSidecarRoutes(proxy, push, names);
+    case CLUSTER_TYPE:
+      return byName(generateSidecarClusters(proxy, push), names);
+    case ENDPOINT_TYPE:
+      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(proxy, push));
+    default:
+      return [];
+  }
+}
+
+/** Proxyless gRPC (Istio grpcgen): api_listeners by `host:port`, per-service route configs, outbound clusters only. */
+function generateGrpc(typeUrl: string, proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
+  switch (typeUrl) {
+    case LISTENER_TYPE:
+      return generateGrpcListeners(proxy, push, names);
+    case ROUTE_TYPE:
+      return generateGrpcRoutes(proxy, push, names);
+    case CLUSTER_TYPE:
+      return byName(outboundClusters(push, proxy.namespace), names);
+    case ENDPOINT_TYPE:
+      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(proxy, push));
+    default:
+      return [];
+  }
+}
+
+/**
+ * Pure: the resources of one type for one proxy. `names` restricts to requested names (RDS, EDS, and LDS/CDS when the
+ * client asked by name; undefined = wildcard/all). Never throws for bad config: skips what can't be built and logs
+ * once per push. Returned objects are shared between proxies and must not be mutated.
+ */
+export function generate(typeUrl: string, proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
+  try {
+    return proxy.type === "grpc" ? generateGrpc(typeUrl, proxy, push, names) : generateSidecar(typeUrl, proxy, push, names);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    push.memo(`generate-error|${shortTypeName(typeUrl)}|${reason}`, () => {
+      log.error("generation failed; sending nothing for this type", { type: shortTypeName(typeUrl), proxy: proxy.id, reason });
+      return true;
+    });
+    return [];
+  }
+}

@@ -1,0 +1,27 @@
+// RDS for proxyless gRPC: RouteConfiguration `outbound|<port>||<fqdn>` with that one service's virtual host (grpcgen/rds.go).
+
+import type { Proxy } from "../../model/proxy.js";
+import type { PushContext } from "../../model/push-context.js";
+import { parseSubsetKey } from "../../model/subset-key.js";
+import type { GeneratedResource } from "../generated-resource.js";
+import { outboundVirtualHosts } from "../routes/route-generator.js";
+
+function routeConfig(name: string, proxy: Proxy, push: PushContext): GeneratedResource | undefined {
+  const key = parseSubsetKey(name);
+  if (!key || key.direction !== "outbound") return undefined;
+  const svc = push.service(key.hostname);
+  const virtualHosts = svc && svc.ports.some((p) => p.number === key.port) ? outboundVirtualHosts([svc], key.port, proxy, push) : [];
+  return { name, resource: { name, virtual_hosts: virtualHosts } };
+}
+
+/** Named route configs only (gRPC always asks by name); an unknown service gets an empty RouteConfiguration. */
+export function generateGrpcRoutes(proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
+  const out: GeneratedResource[] = [];
+  for (const n of names ?? []) {
+    const r = push.hasSourceScopedRoutes
+      ? routeConfig(n, proxy, push)
+      : push.memo(`grpc-rds|${proxy.namespace}|${n}`, () => routeConfig(n, proxy, push));
+    if (r) out.push(r);
+  }
+  return out;
+}

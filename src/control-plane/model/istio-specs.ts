@@ -1,0 +1,109 @@
+// The parts of Istio's networking specs (camelCase, as written in YAML) that the model and generators read.
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface WorkloadEntrySpec {
+  address?: string;
+  ports?: Record<string, number>;
+  labels?: Record<string, string>;
+  network?: string;
+  locality?: string;
+  weight?: number;
+  serviceAccount?: string;
+}
+
+export interface ServiceEntryPortSpec {
+  number: number;
+  protocol?: string;
+  name: string;
+  targetPort?: number;
+}
+
+export interface ServiceEntrySpec {
+  hosts: string[];
+  addresses?: string[];
+  ports?: ServiceEntryPortSpec[];
+  location?: "MESH_EXTERNAL" | "MESH_INTERNAL";
+  resolution?: "NONE" | "STATIC" | "DNS" | "DNS_ROUND_ROBIN";
+  endpoints?: WorkloadEntrySpec[];
+  workloadSelector?: { labels?: Record<string, string> };
+  exportTo?: string[];
+}
+
+export interface SubsetSpec {
+  name: string;
+  labels?: Record<string, string>;
+  trafficPolicy?: Record<string, unknown>;
+}
+
+export interface DestinationRuleSpec {
+  host: string;
+  trafficPolicy?: Record<string, unknown>;
+  subsets?: SubsetSpec[];
+  exportTo?: string[];
+  workloadSelector?: { matchLabels?: Record<string, string> };
+}
+
+export interface StringMatchSpec {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+
+export interface HTTPMatchRequestSpec {
+  name?: string;
+  uri?: StringMatchSpec;
+  scheme?: StringMatchSpec;
+  method?: StringMatchSpec;
+  authority?: StringMatchSpec;
+  headers?: Record<string, StringMatchSpec>;
+  withoutHeaders?: Record<string, StringMatchSpec>;
+  queryParams?: Record<string, StringMatchSpec>;
+  port?: number;
+  sourceLabels?: Record<string, string>;
+  sourceNamespace?: string;
+  gateways?: string[];
+  ignoreUriCase?: boolean;
+}
+
+export interface DestinationSpec {
+  host: string;
+  subset?: string;
+  port?: { number?: number };
+}
+
+export interface HeaderOperationsSpec {
+  set?: Record<string, string>;
+  add?: Record<string, string>;
+  remove?: string[];
+}
+
+export interface HeadersSpec {
+  request?: HeaderOperationsSpec;
+  response?: HeaderOperationsSpec;
+}
+
+export interface HTTPRouteDestinationSpec {
+  destination: DestinationSpec;
+  weight?: number;
+  headers?: HeadersSpec;
+}
+
+export interface HTTPRouteSpec {
+  name?: string;
+  match?: HTTPMatchRequestSpec[];
+  route?: HTTPRouteDestinationSpec[];
+  redirect?: { uri?: string; authority?: string; port?: number; scheme?: string; redirectCode?: number };
+  directResponse?: { status: number; body?: { string?: string; bytes?: string } };
+  rewrite?: { uri?: string; authority?: string };
+  timeout?: string;
+  retries?: { attempts?: number; perTryTimeout?: string; retryOn?: string };
+  headers?: HeadersSpec;
+}
+
+export interface VirtualServiceSpec {
+  hosts?: string[];
+  gateways?: string[];
+  http?: HTTPRouteSpec[];
+  exportTo?: string[];
+}

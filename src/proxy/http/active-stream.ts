@@ -1,0 +1,304 @@
+// ActiveStream: one downstream request through the HCM: headers the proxy adds, filters, routing, response writing.
+
+import { randomUUID } from "node:crypto";
+import { FilterManager, type FilterManagerStream } from "./filter-manager.js";
+import { localReplyBytes, reasonPhrase } from "./local-reply.js";
+import type { RequestHead } from "./request-head.js";
+import type { ResponseHead } from "./response-head.js";
+import { ResponseFlag, StreamInfo } from "./stream-info.js";
+import type { DataPlane } from "./data-plane.js";
+import type { HttpConnectionManagerConfig } from "./http-connection-manager-config.js";
+import { pickCluster, type RouteAction } from "../router/route-entry.js";
+import { UpstreamRequest, type UpstreamRequestStream } from "../router/upstream-request.js";
+
+/** What a stream needs from its downstream connection. */
+export interface StreamConnection {
+  readonly socket: import("node:net").Socket;
+  pauseReading(): void;
+  resumeReading(): void;
+  /** The response is complete (or the stream was reset when `reset`); the connection decides what is next. */
+  streamComplete(close: boolean, reset: boolean): void;
+}
+
+/** Body bytes queued before the upstream is ready, beyond which the downstream is paused. */
+const MAX_PENDING_BODY = 1024 * 1024;
+
+const enum Mode { Passthrough, ChunkEncode, Dechunk, CloseDelimited }
+
+const CRLF = Buffer.from("\r\n");
+const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+
+export class ActiveStream implements FilterManagerStream, UpstreamRequestStream {
+  readonly streamInfo = new StreamInfo();
+  requestEnded = false;
+  private fm: FilterManager | null = null;
+  private upstream: UpstreamRequest | null = null;
+  private pendingBody: Buffer[] | null = null;
+  private pendingBytes = 0;
+  private responseStarted = false;
+  private finished = false;
+  private mode = Mode.Passthrough;
+  private close: boolean;
+  private responsePaused = false;
+
+  constructor(
+    private readonly conn: StreamConnection,
+    readonly head: RequestHead,
+    private readonly hcm: HttpConnectionManagerConfig | undefined,
+    private readonly dataPlane: DataPlane,
+    private readonly hasBody: boolean,
+  ) {
+    this.close = !head.keepAlive;
+  }
+
+  /** Runs the request headers through the HCM: adds x-request-id / x-forwarded-proto, filters, then routes. */
+  start(): void {
+    const hcm = this.hcm;
+    if (hcm === undefined) {
+      this.sendLocalReply(404, "", ResponseFlag.NoRouteFound);
+      return;
+    }
+    hcm.stats.downstream_rq_total++;
+    hcm.stats.downstream_rq_active++;
+    const h = this.head.headers;
+    let hasRequestId = false;
+    let hasProto = false;
+    for (let i = 0; i < h.length; i += 2) {
+      if (h[i] === "x-request-id") hasRequestId = true;
+      else if (h[i] === "x-forwarded-proto") hasProto = true;
+    }
+    if (!hasRequestId) h.push("x-request-id", randomUUID());
+    if (!hasProto) h.push("x-forwarded-proto", "http");
+    if (this.head.expectContinue) this.conn.socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+    if (hcm.filterFactories.length === 0) {
+      this.decodingComplete();
+    } else {
+      this.fm = new FilterManager(hcm.filterFactories, this);
+      this.fm.decodeHeaders(this.head, !this.hasBody);
+    }
+  }
+
+  /** Routes the request (the router filter's decodeHeaders). */
+  decodingComplete(): void {
+    const hcm = this.hcm!;
+    const table = this.dataPlane.routeTable(hcm);
+    const entry = table?.route(this.head.host, this.head.path, this.head.headers);
+    if (entry === undefined) {
+      hcm.stats.no_route++;
+      this.sendLocalReply(404, "", ResponseFlag.NoRouteFound);
+      return;
+    }
+    const action = entry.action;
+    if (action.kind === "direct") {
+      hcm.stats.rq_direct_response++;
+      this.sendLocalReply(action.status, action.body, 0);
+      return;
+    }
+    if (action.kind === "redirect") {
+      hcm.stats.rq_redirect++;
+      this.sendLocalReply(action.status, "", 0, ["location", redirectLocation(this.head, action)]);
+      return;
+    }
+    const clusterName = pickCluster(action);
+    const cluster = this.dataPlane.cluster(clusterName);
+    if (cluster === undefined) {
+      hcm.stats.no_cluster++;
+      this.streamInfo.upstreamCluster = clusterName;
+      this.sendLocalReply(503, "", ResponseFlag.NoClusterFound);
+      return;
+    }
+    this.upstream = new UpstreamRequest(this, cluster, action, this.hasBody);
+    this.upstream.start();
+  }
+
+  // ---- request body from the downstream connection ----
+
+  onRequestData(buf: Buffer, start: number, end: number): void {
+    this.streamInfo.bytesReceived += end - start;
+    if (this.finished) return;
+    const chunk = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    const up = this.upstream;
+    if (up !== null && up.attached) {
+      up.writeBody(chunk);
+      return;
+    }
+    if (this.pendingBody === null) this.pendingBody = [];
+    this.pendingBody.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes > MAX_PENDING_BODY) this.conn.pauseReading();
+  }
+
+  onRequestEnd(): void {
+    this.requestEnded = true;
+    const up = this.upstream;
+    if (!this.finished && up !== null && up.attached) up.endBody();
+  }
+
+  /** The downstream connection closed before the response completed (DC). */
+  onDownstreamReset(): void {
+    if (this.finished) return;
+    this.streamInfo.setResponseFlag(ResponseFlag.DownstreamConnectionTermination);
+    this.upstream?.abort();
+    this.complete();
+  }
+
+  // ---- UpstreamRequestStream ----
+
+  takePendingBody(): Buffer[] | null {
+    const p = this.pendingBody;
+    if (p !== null) {
+      this.pendingBody = null;
+      if (this.pendingBytes > MAX_PENDING_BODY) this.conn.resumeReading();
+      this.pendingBytes = 0;
+    }
+    return p;
+  }
+
+  pauseReading(): void { this.conn.pauseReading(); }
+  resumeReading(): void { this.conn.resumeReading(); }
+  setResponseFlag(flag: number): void { this.streamInfo.setResponseFlag(flag); }
+  setUpstream(cluster: string, host: string): void {
+    this.streamInfo.upstreamCluster = cluster;
+    this.streamInfo.upstreamHost = host;
+  }
+
+  onResponseHead(resp: ResponseHead, serviceTimeMs: number): boolean {
+    if (this.finished) return false;
+    this.fm?.encodeHeaders(resp, false);
+    this.responseStarted = true;
+    this.streamInfo.responseCode = resp.status;
+    const http10 = this.head.versionMinor === 0;
+    const bodyless = this.head.method === "HEAD" || resp.status === 204 || resp.status === 304;
+    if (bodyless || resp.contentLength >= 0) this.mode = Mode.Passthrough;
+    else if (resp.chunked) this.mode = http10 ? Mode.Dechunk : Mode.Passthrough;
+    else this.mode = http10 ? Mode.CloseDelimited : Mode.ChunkEncode;
+    if (this.mode === Mode.Dechunk || this.mode === Mode.CloseDelimited) this.close = true;
+
+    let s = `HTTP/1.1 ${resp.status} ${reasonPhrase(resp.status)}\r\n`;
+    const h = resp.headers;
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i];
+      if (name.length === 10 && (name === "connection" || name === "keep-alive")) continue;
+      if (name.length === 17 && name === "transfer-encoding") continue;
+      if (name.length === 16 && name === "proxy-connection") continue;
+      s += `${name}: ${h[i + 1]}\r\n`;
+    }
+    if (!bodyless && (this.mode === Mode.ChunkEncode || (this.mode === Mode.Passthrough && resp.chunked))) s += "transfer-encoding: chunked\r\n";
+    s += `x-envoy-upstream-service-time: ${serviceTimeMs}\r\n`;
+    if (this.close) s += "connection: close\r\n";
+    else if (http10) s += "connection: keep-alive\r\n";
+    s += "\r\n";
+    const socket = this.conn.socket;
+    socket.cork();
+    process.nextTick(uncork, socket);
+    socket.write(s, "latin1");
+    this.streamInfo.bytesSent += s.length;
+    return this.mode === Mode.Dechunk;
+  }
+
+  onResponseData(buf: Buffer, start: number, end: number): void {
+    if (this.finished) return;
+    const socket = this.conn.socket;
+    const chunk = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    this.streamInfo.bytesSent += chunk.length;
+    let ok: boolean;
+    if (this.mode === Mode.ChunkEncode) {
+      socket.write(chunk.length.toString(16) + "\r\n", "latin1");
+      socket.write(chunk);
+      ok = socket.write(CRLF);
+    } else {
+      ok = socket.write(chunk);
+    }
+    if (!ok) this.upstreamBackpressure(socket);
+  }
+
+  onResponseEnd(): void {
+    if (this.finished) return;
+    const socket = this.conn.socket;
+    if (this.mode === Mode.ChunkEncode) socket.write(LAST_CHUNK);
+    socket.uncork();
+    this.complete();
+  }
+
+  upstreamFailure(status: number, body: string, flag: number): void {
+    if (this.finished) return;
+    if (this.responseStarted || status === 0) {
+      this.streamInfo.setResponseFlag(flag);
+      this.reset();
+      return;
+    }
+    this.sendLocalReply(status, body, flag);
+  }
+
+  // ---- local replies and completion ----
+
+  sendLocalReply(status: number, body: string, responseFlags: number, extraHeaders?: string[]): void {
+    if (this.finished) return;
+    this.streamInfo.setResponseFlag(responseFlags);
+    if (this.responseStarted) {
+      this.reset();
+      return;
+    }
+    this.upstream?.abort();
+    this.responseStarted = true;
+    this.streamInfo.responseCode = status;
+    if (!this.requestEnded) this.close = true;
+    const headers = extraHeaders ?? [];
+    if (this.fm !== null) {
+      const resp: ResponseHead = { status, versionMinor: 1, headers, contentLength: Buffer.byteLength(body), chunked: false, keepAlive: !this.close };
+      this.fm.encodeHeaders(resp, body.length === 0);
+    }
+    const bytes = localReplyBytes(status, body, this.close, headers, this.head.method === "HEAD");
+    this.streamInfo.bytesSent += bytes.length;
+    this.conn.socket.write(bytes);
+    this.complete();
+  }
+
+  private reset(): void {
+    this.upstream?.abort();
+    this.finished = true;
+    this.recordCompletion();
+    this.conn.streamComplete(true, true);
+  }
+
+  private complete(): void {
+    this.finished = true;
+    this.recordCompletion();
+    this.conn.streamComplete(this.close || !this.requestEnded, false);
+  }
+
+  private recordCompletion(): void {
+    const hcm = this.hcm;
+    if (hcm !== undefined) {
+      const code = this.streamInfo.responseCode;
+      if (code >= 100 && code < 600) hcm.stats.downstream_rq_by_class[(code / 100) | 0]++;
+      hcm.stats.downstream_rq_active--;
+    }
+    this.fm?.onStreamComplete();
+  }
+
+  /** Downstream socket buffer full: stop reading the upstream until it drains. */
+  private upstreamBackpressure(socket: import("node:net").Socket): void {
+    const up = this.upstream;
+    if (up === null || this.responsePaused) return;
+    this.responsePaused = true;
+    up.pauseResponse();
+    socket.once("drain", () => { this.responsePaused = false; up.resumeResponse(); });
+  }
+}
+
+function uncork(socket: import("node:net").Socket): void {
+  socket.uncork();
+}
+
+/** Location for a redirect action (RedirectAction: scheme/host/port/path/prefix rewrite, strip_query). */
+function redirectLocation(head: RequestHead, a: Extract<RouteAction, { kind: "redirect" }>): string {
+  const scheme = a.scheme ?? "http";
+  let host = a.host ?? head.host;
+  if (a.port > 0) host = `${host.replace(/:\d+$/, "")}:${a.port}`;
+  const q = head.path.indexOf("?");
+  const query = q === -1 || a.stripQuery ? "" : head.path.slice(q);
+  const path = a.path ?? (q === -1 ? head.path : head.path.slice(0, q));
+  return `${scheme}://${host}${path}${a.path !== undefined && a.path.includes("?") ? "" : query}`;
+}
+

@@ -1,0 +1,45 @@
+// Serialises responses the proxy generates itself (404 NR, 503 UH, 400 DPE, ...) the way Envoy shapes them.
+
+/** Reason phrases for the status codes Weft answers locally or forwards. */
+const REASONS: Record<number, string> = {
+  100: "Continue", 200: "OK", 201: "Created", 204: "No Content", 301: "Moved Permanently", 302: "Found",
+  303: "See Other", 304: "Not Modified", 307: "Temporary Redirect", 308: "Permanent Redirect",
+  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 408: "Request Timeout",
+  413: "Payload Too Large", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
+  500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+  504: "Gateway Timeout", 505: "HTTP Version Not Supported",
+};
+
+export function reasonPhrase(status: number): string {
+  return REASONS[status] ?? "Unknown";
+}
+
+/**
+ * The full bytes of a local reply. Like Envoy: `server: envoy` (kept for compatibility with tools that
+ * look for it), `content-type: text/plain` when there is a body, and `connection: close` when closing.
+ * `extraHeaders` is a flat [name, value, ...] list.
+ */
+export function localReplyBytes(status: number, body: string, close: boolean, extraHeaders?: readonly string[], headRequest = false): Buffer {
+  let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
+  const bodyLength = Buffer.byteLength(body);
+  if (bodyLength > 0) head += `content-type: text/plain\r\n`;
+  head += `content-length: ${bodyLength}\r\ndate: ${httpDate()}\r\nserver: envoy\r\n`;
+  if (extraHeaders) for (let i = 0; i < extraHeaders.length; i += 2) head += `${extraHeaders[i]}: ${extraHeaders[i + 1]}\r\n`;
+  if (close) head += "connection: close\r\n";
+  head += "\r\n";
+  return Buffer.from(headRequest ? head : head + body, "utf8");
+}
+
+let cachedDate = "";
+let cachedSecond = 0;
+
+/** The IMF-fixdate for `date:` headers, recomputed at most once a second. */
+export function httpDate(): string {
+  const now = Date.now();
+  const second = (now / 1000) | 0;
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedDate = new Date(now).toUTCString();
+  }
+  return cachedDate;
+}

@@ -1,0 +1,204 @@
+// The router's upstream half of one request: pick a host, get a pooled connection, forward, time out, retry once.
+
+import { ResponseFlag } from "../http/stream-info.js";
+import type { RequestHead } from "../http/request-head.js";
+import type { ResponseHead } from "../http/response-head.js";
+import type { Cluster, Host } from "../upstream/cluster.js";
+import type { UpstreamConnection, UpstreamResponseHandler } from "../upstream/upstream-connection.js";
+import type { RouteAction } from "./route-entry.js";
+
+/** The downstream side an UpstreamRequest reports to (the ActiveStream). */
+export interface UpstreamRequestStream {
+  readonly head: RequestHead;
+  readonly requestEnded: boolean;
+  /** Body bytes received before the upstream connection was ready, handed over once. */
+  takePendingBody(): Buffer[] | null;
+  pauseReading(): void;
+  resumeReading(): void;
+  setResponseFlag(flag: number): void;
+  setUpstream(cluster: string, host: string): void;
+  /** Returns true to receive chunked bodies de-chunked. */
+  onResponseHead(head: ResponseHead, serviceTimeMs: number): boolean;
+  onResponseData(buf: Buffer, start: number, end: number): void;
+  onResponseEnd(): void;
+  /** Fails the request: a local reply when no response has started, else a reset of the downstream. */
+  upstreamFailure(status: number, body: string, flag: number): void;
+}
+
+const CONNECT_FAILURE = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+const CONNECTION_TERMINATION = "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
+const PROTOCOL_ERROR = "upstream connect error or disconnect/reset before headers. reset reason: protocol error";
+
+/** Methods safe to resend after a reused keep-alive connection was closed before any response byte. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
+
+export class UpstreamRequest implements UpstreamResponseHandler {
+  private host: Host | undefined;
+  private conn: UpstreamConnection | null = null;
+  private headBytes = "";
+  private timer: NodeJS.Timeout | undefined;
+  private startTime = 0;
+  private retried = false;
+  private done = false;
+  private waitingDrain = false;
+  private readonly onDrain = (): void => { this.waitingDrain = false; this.stream.resumeReading(); };
+
+  constructor(
+    private readonly stream: UpstreamRequestStream,
+    private readonly cluster: Cluster,
+    private readonly action: Extract<RouteAction, { kind: "cluster" }>,
+    private readonly hasBody: boolean,
+  ) {}
+
+  get attached(): boolean { return this.conn !== null; }
+
+  start(): void {
+    const cluster = this.cluster;
+    const stats = cluster.stats;
+    const host = cluster.picker.pick();
+    this.stream.setUpstream(cluster.name, host ? host.key : "");
+    if (host === undefined) {
+      stats.upstream_cx_none_healthy++;
+      this.done = true;
+      this.stream.upstreamFailure(503, "no healthy upstream", ResponseFlag.NoHealthyUpstream);
+      return;
+    }
+    this.host = host;
+    stats.upstream_rq_total++;
+    stats.upstream_rq_active++;
+    host.stats.rq_total++;
+    host.stats.rq_active++;
+    this.startTime = performance.now();
+    if (this.action.timeoutMs > 0) this.timer = setTimeout(() => this.onTimeout(), this.action.timeoutMs);
+    this.headBytes = buildRequestHead(this.stream.head, this.action);
+    const idle = host.pool.takeIdle();
+    if (idle) this.attach(idle);
+    else this.connect();
+  }
+
+  writeBody(chunk: Buffer): void {
+    if (!this.conn!.socket.write(chunk) && !this.waitingDrain) {
+      this.waitingDrain = true;
+      this.stream.pauseReading();
+      this.conn!.socket.once("drain", this.onDrain);
+    }
+  }
+
+  endBody(): void {
+    this.conn!.requestDone();
+  }
+
+  /** Downstream backpressure: stop reading the upstream response until resumeResponse(). */
+  pauseResponse(): void { this.conn?.socket.pause(); }
+  resumeResponse(): void { this.conn?.socket.resume(); }
+
+  /** The downstream went away or the stream ended early: drop the exchange (the connection cannot be reused). */
+  abort(): void {
+    if (this.done) return;
+    this.conn?.abort();
+    this.cleanup();
+  }
+
+  onResponseHead(head: ResponseHead): boolean {
+    this.cluster.stats.recordResponseCode(head.status);
+    return this.stream.onResponseHead(head, Math.round(performance.now() - this.startTime));
+  }
+
+  onResponseData(buf: Buffer, start: number, end: number): void {
+    this.stream.onResponseData(buf, start, end);
+  }
+
+  onResponseEnd(): void {
+    const conn = this.conn;
+    this.cleanup();
+    if (conn && !this.stream.requestEnded) conn.abort();
+    this.stream.onResponseEnd();
+  }
+
+  onUpstreamReset(protocolError: boolean, beforeResponse: boolean): void {
+    if (this.done) return;
+    const reused = this.conn !== null && this.conn.completed > 0;
+    this.conn = null;
+    if (beforeResponse && !protocolError && reused && !this.retried && !this.hasBody && IDEMPOTENT.has(this.stream.head.method)) {
+      // A keep-alive race: the server closed an idle connection as we reused it. Resend once on a fresh one.
+      this.retried = true;
+      this.cluster.stats.upstream_rq_retry++;
+      this.connect();
+      return;
+    }
+    this.cleanup();
+    const flag = protocolError ? ResponseFlag.UpstreamProtocolError : ResponseFlag.UpstreamConnectionTermination;
+    if (beforeResponse) this.stream.upstreamFailure(503, protocolError ? PROTOCOL_ERROR : CONNECTION_TERMINATION, flag);
+    else this.stream.upstreamFailure(0, "", flag);
+  }
+
+  private connect(): void {
+    this.host!.pool.connect((conn) => {
+      if (this.done) {
+        conn?.socket.destroy();
+        return;
+      }
+      if (conn === null) {
+        this.cleanup();
+        this.stream.upstreamFailure(503, CONNECT_FAILURE, ResponseFlag.UpstreamConnectionFailure);
+        return;
+      }
+      this.attach(conn);
+    });
+  }
+
+  private attach(conn: UpstreamConnection): void {
+    this.conn = conn;
+    conn.begin(this, this.stream.head.method === "HEAD");
+    const socket = conn.socket;
+    socket.cork();
+    socket.write(this.headBytes, "latin1");
+    const pending = this.stream.takePendingBody();
+    if (pending !== null) for (let i = 0; i < pending.length; i++) socket.write(pending[i]);
+    socket.uncork();
+    if (this.stream.requestEnded) conn.requestDone();
+  }
+
+  private onTimeout(): void {
+    if (this.done) return;
+    this.cluster.stats.upstream_rq_timeout++;
+    this.conn?.abort();
+    this.cleanup();
+    this.stream.upstreamFailure(504, "upstream request timeout", ResponseFlag.UpstreamRequestTimeout);
+  }
+
+  private cleanup(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.waitingDrain && this.conn) this.conn.socket.off("drain", this.onDrain);
+    this.cluster.stats.upstream_rq_active--;
+    this.host!.stats.rq_active--;
+  }
+}
+
+/** Serialises the upstream request head: origin-form path (after prefix_rewrite), hop-by-hop fields dropped. */
+export function buildRequestHead(head: RequestHead, action: Extract<RouteAction, { kind: "cluster" }>): string {
+  let path = head.path;
+  if (action.prefixRewrite !== undefined) path = action.prefixRewrite + path.slice(action.matchedPrefix.length);
+  let s = `${head.method} ${path} HTTP/1.1\r\n`;
+  const h = head.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i];
+    if (isHopByHop(name)) continue;
+    if (action.hostRewrite !== undefined && name === "host") { s += `host: ${action.hostRewrite}\r\n`; continue; }
+    s += `${name}: ${h[i + 1]}\r\n`;
+  }
+  return s + "\r\n";
+}
+
+/** Connection-scoped fields (RFC 9110 §7.6.1) the proxy never forwards; transfer-encoding is handled by framing. */
+export function isHopByHop(name: string): boolean {
+  switch (name.length) {
+    case 2: return name === "te";
+    case 7: return name === "upgrade";
+    case 10: return name === "connection" || name === "keep-alive";
+    case 16: return name === "proxy-connection";
+    default: return false;
+  }
+}

@@ -1,0 +1,58 @@
+// Envoy-named counters for clusters, hosts and HTTP connection managers; plain fields incremented on the hot path.
+
+/** Counters of one upstream cluster (`cluster.<name>.*` in Envoy). Resolved once per cluster build, kept across rebuilds. */
+export class ClusterStats {
+  upstream_rq_total = 0;
+  upstream_rq_active = 0;
+  upstream_rq_timeout = 0;
+  upstream_cx_total = 0;
+  upstream_cx_active = 0;
+  upstream_cx_connect_fail = 0;
+  upstream_cx_connect_timeout = 0;
+  upstream_cx_none_healthy = 0;
+  upstream_rq_retry = 0;
+  /** upstream_rq_<code>: index = status code (100..599). */
+  readonly upstream_rq_by_code: number[] = new Array<number>(600).fill(0);
+  /** upstream_rq_<N>xx: index = N (1..5). */
+  readonly upstream_rq_by_class: number[] = [0, 0, 0, 0, 0, 0];
+
+  recordResponseCode(code: number): void {
+    if (code >= 100 && code < 600) {
+      this.upstream_rq_by_code[code]++;
+      this.upstream_rq_by_class[(code / 100) | 0]++;
+    }
+  }
+}
+
+/** Counters of one endpoint, as the admin /clusters page shows them. */
+export class HostStats {
+  rq_total = 0;
+  rq_active = 0;
+  cx_active = 0;
+}
+
+/** Counters of one HttpConnectionManager (`http.<stat_prefix>.*`), shared by every listener with that stat_prefix. */
+export class HttpConnectionManagerStats {
+  downstream_rq_total = 0;
+  downstream_rq_active = 0;
+  /** downstream_rq_<N>xx: index = N (1..5). */
+  readonly downstream_rq_by_class: number[] = [0, 0, 0, 0, 0, 0];
+  no_route = 0;
+  no_cluster = 0;
+  rq_direct_response = 0;
+  rq_redirect = 0;
+}
+
+/** Process-wide downstream counters (Envoy keeps these per HCM/listener; Weft sums them). */
+export class DownstreamStats {
+  downstream_cx_total = 0;
+  downstream_cx_active = 0;
+  downstream_cx_protocol_error = 0;
+}
+
+/** A read-only view of every counter, for /stats and /stats/prometheus (see render-prometheus.ts for the names). */
+export interface ProxyStats {
+  clusters: ReadonlyArray<{ name: string; stats: ClusterStats }>;
+  httpConnectionManagers: ReadonlyArray<{ statPrefix: string; stats: HttpConnectionManagerStats }>;
+  downstream: DownstreamStats;
+}
