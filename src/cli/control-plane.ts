@@ -11,7 +11,6 @@ const USAGE = `usage: weft control-plane --config-dir DIR [--xds-port 15010] [--
                           [--monitoring-port 15014] [--monitoring-address 127.0.0.1] [--domain cluster.local]`;
 
 const log = new Logger("config");
-const DIAGNOSTICS_POLL_MS = 500;
 
 function parsePort(name: string, text: string): number {
   const n = Number(text);
@@ -55,7 +54,7 @@ export async function runControlPlane(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const config = new DirectorySource(opts.configDir);
+  const config = new DirectorySource(opts.configDir, { domain: opts.domain });
   const cp = new ControlPlane({ config, ...opts });
   const stopped = new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
@@ -69,21 +68,12 @@ export async function runControlPlane(argv: string[]): Promise<number> {
     await cp.stop().catch(() => undefined);
     return 1;
   }
-  // Polled rather than onChange: a change that only adds or fixes a rejected resource publishes a new snapshot
-  // without calling listeners (only valid-resource changes do).
   const logged = new Set<string>();
-  let seen = config.current();
-  logNewDiagnostics(seen, logged);
-  const poll = setInterval(() => {
-    const now = config.current();
-    if (now === seen) return;
-    seen = now;
-    logNewDiagnostics(now, logged);
-  }, DIAGNOSTICS_POLL_MS);
+  logNewDiagnostics(config.current(), logged);
+  config.onChange((snapshot) => logNewDiagnostics(snapshot, logged));
   process.stderr.write(`control plane ready xds=${opts.xdsAddress}:${cp.xdsPort} monitoring=${opts.monitoringAddress}:${cp.monitoringPort}\n`);
 
   await stopped;
-  clearInterval(poll);
   log.info("stopping");
   await cp.stop();
   return 0;

@@ -60,7 +60,7 @@ test("warnings alone exit 0; no paths is a usage error", async () => {
   try {
     await writeFile(join(dir, "d.yaml"), "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n");
     const r = await capture([dir]);
-    assert.match(r.out, /d\.yaml:1 - -: apps\/v1 Deployment is not an Istio resource; ignored/);
+    assert.match(r.out, /d\.yaml:1 Deployment default\/d apiVersion: apps\/v1 Deployment is not an Istio resource; ignored/);
     assert.equal(r.code, 0);
     assert.equal((await capture([])).code, 2);
   } finally {

@@ -3,7 +3,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { formatDiagnostic, type Diagnostic } from "../control-plane/config/config-resource.js";
 import { ConfigStore } from "../control-plane/config/config-store.js";
-import { checkReferences } from "../control-plane/config/reference-checker.js";
 import { loadFile } from "../control-plane/config/resource-loader.js";
 import { listYamlFiles } from "../control-plane/config/yaml-files.js";
 
@@ -26,7 +25,7 @@ export async function runValidate(argv: string[]): Promise<number> {
     process.stderr.write(USAGE + "\n");
     return 2;
   }
-  const store = new ConfigStore();
+  const store = new ConfigStore({ domain });
   const problems: Diagnostic[] = [];
   let fileCount = 0;
   for (const p of paths) {
@@ -47,14 +46,11 @@ export async function runValidate(argv: string[]): Promise<number> {
     }
   }
   const { snapshot } = store.commit();
-  problems.push(...snapshot.diagnostics, ...checkReferences(snapshot, { domain }));
+  problems.push(...snapshot.diagnostics);
   const errors = problems.filter((d) => d.severity === "error");
   const warnings = problems.filter((d) => d.severity === "warning");
   for (const d of [...errors, ...warnings]) process.stdout.write(formatDiagnostic(d) + "\n");
-  let valid = 0;
-  for (const kind of ["VirtualService", "DestinationRule", "ServiceEntry", "WorkloadEntry", "WorkloadGroup", "Gateway", "Sidecar", "ProxyConfig", "EnvoyFilter", "PeerAuthentication", "RequestAuthentication", "AuthorizationPolicy", "Telemetry"]) {
-    valid += snapshot.list(kind).length;
-  }
+  const valid = snapshot.entries().size;
   process.stderr.write(`weft validate: ${fileCount} file(s), ${valid} valid resource(s), ${errors.length} error(s), ${warnings.length} warning(s)\n`);
   return errors.length > 0 ? 1 : 0;
 }

@@ -92,8 +92,8 @@ export class ControlPlane {
   /** Loads config, builds the first push context, then serves ADS and monitoring. Throws CONFIG_* / XDS_LISTEN. */
   async start(): Promise<void> {
     await this.opts.config.start();
-    this.opts.config.onChange(() => {
-      if (!this.stopped) this.debouncer.trigger("config");
+    this.opts.config.onChange((_snapshot, changed) => {
+      if (!this.stopped && changed.length > 0) this.debouncer.trigger("config");
     });
     this.push = this.buildPushContext();
     await this.ads.listen(this.opts.xdsAddress ?? "127.0.0.1", this.opts.xdsPort ?? 15010);

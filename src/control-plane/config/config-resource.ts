@@ -79,6 +79,9 @@ export interface ConfigSource {
   start(): Promise<void>;
   stop(): Promise<void>;
   current(): ConfigSnapshot;
-  /** Called after each accepted change with the keys whose valid version changed (added, updated or removed). */
+  /**
+   * Called after each new snapshot with the keys whose valid version changed (added, updated or removed);
+   * `changed` is empty when only diagnostics changed (a resource rejected or fixed without effect on the mesh).
+   */
   onChange(listener: (snapshot: ConfigSnapshot, changed: readonly ResourceKey[]) => void): void;
 }

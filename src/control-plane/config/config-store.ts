@@ -4,9 +4,10 @@ import { isDeepStrictEqual } from "node:util";
 import { keyString, type ConfigResource, type ConfigSnapshot, type Diagnostic, type ResourceKey } from "./config-resource.js";
 import { MemorySnapshot } from "./config-snapshot.js";
 import type { LoadedFile } from "./resource-loader.js";
+import { checkReferences } from "./reference-checker.js";
 
 export interface StoreCommit {
-  readonly snapshot: ConfigSnapshot;
+  readonly snapshot: MemorySnapshot;
   /** Keys whose valid version was added, updated or removed; empty when only diagnostics changed (or nothing). */
   readonly changed: readonly ResourceKey[];
 }
@@ -20,6 +21,9 @@ export class ConfigStore {
   private readonly files = new Map<string, LoadedFile>();
   private current: MemorySnapshot = new MemorySnapshot(0, new Map(), []);
 
+  /** `domain` resolves short host names for the cross-reference warnings (istioctl analyze IST0101). */
+  constructor(private readonly opts: { domain: string } = { domain: "cluster.local" }) {}
+
   setFile(loaded: LoadedFile): void {
     this.files.set(loaded.file, loaded);
   }
@@ -32,11 +36,14 @@ export class ConfigStore {
     return this.files.has(file);
   }
 
-  snapshot(): ConfigSnapshot {
+  snapshot(): MemorySnapshot {
     return this.current;
   }
 
-  /** Recomputes the view from all files; publishes a new snapshot only when resources or diagnostics changed. */
+  /**
+   * Recomputes the view from all files; publishes a new snapshot only when resources or diagnostics changed.
+   * Diagnostics include the cross-reference warnings of the valid resources.
+   */
   commit(): StoreCommit {
     const previous = this.current.entries();
     const next = new Map<string, ConfigResource>();
@@ -75,6 +82,7 @@ export class ConfigStore {
       if (!old || !isDeepStrictEqual(old.spec, r.spec) || !isDeepStrictEqual(old.metadata, r.metadata)) changed.push(keyOf(r));
     }
     for (const [k, old] of previous) if (!next.has(k)) changed.push(keyOf(old));
+    diagnostics.push(...checkReferences(new MemorySnapshot(0, next, []), { domain: this.opts.domain }));
     if (changed.length > 0 || !isDeepStrictEqual(diagnostics, this.current.diagnostics)) {
       // Unchanged resources keep their previous object so consumers can compare by identity.
       for (const [k, r] of next) {

@@ -15,10 +15,11 @@ type Listener = (snapshot: ConfigSnapshot, changed: readonly ResourceKey[]) => v
 /**
  * Loads every *.yaml/*.yml below `dir` and watches it (fs.watch recursive, supported on Linux since Node 20).
  * A burst of file events is debounced (`debounceMs`, default 50) into one rescan; only files whose content
- * changed are re-validated. Listeners run synchronously after each commit that changed valid resources.
+ * changed are re-validated. Listeners run synchronously after each commit that published a new snapshot
+ * (valid resources or diagnostics changed); `changed` is empty when only diagnostics did.
  */
 export class DirectorySource implements ConfigSource {
-  private readonly store = new ConfigStore();
+  private readonly store: ConfigStore;
   private readonly texts = new Map<string, string>();
   private readonly listeners: Listener[] = [];
   private readonly debounceMs: number;
@@ -28,8 +29,9 @@ export class DirectorySource implements ConfigSource {
   private rescanAgain = false;
   private stopped = false;
 
-  constructor(private readonly dir: string, opts?: { debounceMs?: number }) {
+  constructor(private readonly dir: string, opts?: { debounceMs?: number; domain?: string }) {
     this.debounceMs = opts?.debounceMs ?? 50;
+    this.store = new ConfigStore({ domain: opts?.domain ?? "cluster.local" });
   }
 
   async start(): Promise<void> {
@@ -101,8 +103,9 @@ export class DirectorySource implements ConfigSource {
       this.store.setFile(loadFile(file, text));
     }
     if (this.stopped) return;
+    const before = this.store.snapshot();
     const { snapshot, changed } = this.store.commit();
-    if (changed.length === 0) return;
+    if (snapshot === before) return;
     log.info("config changed", { revision: snapshot.revision, changed: changed.length, problems: snapshot.diagnostics.length });
     for (const l of this.listeners) {
       try {

@@ -48,13 +48,13 @@ export function loadFile(file: string, text: string): LoadedFile {
       continue;
     }
     const cls = classifyKind(root.apiVersion, root.kind);
-    if (cls.type === "foreign") {
-      diag("warning", "CONFIG_UNKNOWN_KIND", doc.line, "", cls.reason);
-      continue;
-    }
     const meta = obj(root.metadata) ?? {};
     const name = str(meta.name);
     const namespace = str(meta.namespace) || "default";
+    if (cls.type === "foreign") {
+      diag("warning", "CONFIG_UNKNOWN_KIND", doc.line, "apiVersion", cls.reason, { kind: str(root.kind), namespace, name });
+      continue;
+    }
     if (cls.type === "invalid") {
       diag("error", "CONFIG_SCHEMA", doc.lineOf([cls.field]), cls.field, cls.reason, { kind: str(root.kind), namespace, name });
       if (!name) hasUnidentifiedErrors = true;

@@ -2,7 +2,7 @@
 
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
-import { parseSubsetKey } from "../../model/subset-key.js";
+import { buildSubsetKey, parseSubsetKey } from "../../model/subset-key.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { outboundVirtualHosts } from "../routes/route-generator.js";
 
@@ -14,10 +14,16 @@ function routeConfig(name: string, proxy: Proxy, push: PushContext): GeneratedRe
   return { name, resource: { name, virtual_hosts: virtualHosts } };
 }
 
-/** Named route configs only (gRPC always asks by name); an unknown service gets an empty RouteConfiguration. */
+/**
+ * Route configs by name (gRPC always asks by name); an unknown service gets an empty RouteConfiguration.
+ * Without names: one per visible service port, the names the wildcard listeners point at, so a snapshot
+ * generated ahead of the request already holds what the client will ask for.
+ */
 export function generateGrpcRoutes(proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
   const out: GeneratedResource[] = [];
-  for (const n of names ?? []) {
+  const wanted = names ?? push.visibleServices(proxy.namespace).flatMap((svc) =>
+    svc.ports.map((p) => buildSubsetKey("outbound", "", svc.hostname, p.number)));
+  for (const n of wanted) {
     const r = push.hasSourceScopedRoutes
       ? routeConfig(n, proxy, push)
       : push.memo(`grpc-rds|${proxy.namespace}|${n}`, () => routeConfig(n, proxy, push));
