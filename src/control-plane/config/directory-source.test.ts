@@ -2,7 +2,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, mkdir, rm, writeFile, unlink } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, writeFile, unlink, rename } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConfigSnapshot, ResourceKey } from "./config-resource.js";
@@ -82,8 +82,15 @@ test("watcher picks up create, edit and delete within 200 ms; a broken edit keep
     await writeFile(join(dir, "new-sub", "ratings.yaml"), vs("ratings", "v1"));
     await until("file in new subdirectory", () => src.current().get(KEY("ratings")) !== undefined, 500);
 
+    // Editors and `kubectl`-style tools save by writing a temp file and renaming it over the original.
+    for (const subset of ["v4", "v5", "v6"]) {
+      await writeFile(join(dir, ".reviews.yaml.swp"), vs("reviews", subset));
+      await rename(join(dir, ".reviews.yaml.swp"), file);
+      await until(`atomic save ${subset}`, () => subsetOf(src.current(), "reviews") === subset, 300);
+    }
+
     const count = changes.length;
-    await writeFile(file, vs("reviews", "v3") + "\n# comment only\n");
+    await writeFile(file, vs("reviews", "v6") + "\n# comment only\n");
     await writeFile(join(dir, "touch.yaml"), "");
     await new Promise((r) => setTimeout(r, 150));
     assert.equal(changes.length, count, "an edit that changes nothing valid fires no change");

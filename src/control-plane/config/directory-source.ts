@@ -1,21 +1,23 @@
 // DirectorySource: a ConfigSource over a directory of Istio YAML, watched recursively, with last-good semantics.
 
 import { watch, type FSWatcher } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { Logger } from "../../shared/logger.js";
 import type { ConfigSnapshot, ConfigSource, ResourceKey } from "./config-resource.js";
 import { ConfigStore } from "./config-store.js";
 import { loadFile } from "./resource-loader.js";
-import { listYamlFiles } from "./yaml-files.js";
+import { listYamlTree } from "./yaml-files.js";
 
 const log = new Logger("config");
 
 type Listener = (snapshot: ConfigSnapshot, changed: readonly ResourceKey[]) => void;
 
 /**
- * Loads every *.yaml/*.yml below `dir` and watches it (fs.watch recursive, supported on Linux since Node 20).
- * A burst of file events is debounced (`debounceMs`, default 50) into one rescan; only files whose content
- * changed are re-validated. Listeners run synchronously after each commit that published a new snapshot
+ * Loads every *.yaml/*.yml below `dir` and watches it: one non-recursive fs.watch per directory (inotify on
+ * the directory sees creates, edits, renames and deletes of its entries; Node 20's recursive mode on Linux
+ * misses atomic-rename saves), re-synced with the tree after each scan, plus a safety-net check every
+ * `resyncMs` (default 2000) that stats the files and rescans if any changed unseen. A burst of file events is
+ * debounced (`debounceMs`, default 50) into one rescan; only files whose content changed are re-validated. Listeners run synchronously after each commit that published a new snapshot
  * (valid resources or diagnostics changed); `changed` is empty when only diagnostics did.
  */
 export class DirectorySource implements ConfigSource {
@@ -23,28 +25,79 @@ export class DirectorySource implements ConfigSource {
   private readonly texts = new Map<string, string>();
   private readonly listeners: Listener[] = [];
   private readonly debounceMs: number;
-  private watcher: FSWatcher | undefined;
+  private readonly watchers = new Map<string, FSWatcher>();
+  /** mtime/size/inode per file as of the last scan, for the safety-net check. */
+  private readonly stamps = new Map<string, string>();
+  private readonly resyncMs: number;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private rescanAgain = false;
   private stopped = false;
 
-  constructor(private readonly dir: string, opts?: { debounceMs?: number; domain?: string }) {
+  constructor(private readonly dir: string, opts?: { debounceMs?: number; resyncMs?: number; domain?: string }) {
     this.debounceMs = opts?.debounceMs ?? 50;
+    this.resyncMs = opts?.resyncMs ?? 2000;
     this.store = new ConfigStore({ domain: opts?.domain ?? "cluster.local" });
   }
 
   async start(): Promise<void> {
-    this.watcher = watch(this.dir, { recursive: true }, () => this.schedule());
-    this.watcher.on("error", (err) => log.warn("config directory watch failed", { dir: this.dir, err }));
     await this.rescan();
+    this.resyncTimer = setInterval(() => void this.resync(), this.resyncMs);
+    this.resyncTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.watcher?.close();
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    clearInterval(this.resyncTimer);
     if (this.timer) clearTimeout(this.timer);
     await this.scanning;
+  }
+
+  /** Watches exactly the directories of the current tree. */
+  private syncWatchers(dirs: readonly string[]): void {
+    const wanted = new Set(dirs);
+    for (const [d, w] of this.watchers) {
+      if (!wanted.has(d)) {
+        w.close();
+        this.watchers.delete(d);
+      }
+    }
+    for (const d of dirs) {
+      if (this.watchers.has(d)) continue;
+      try {
+        const w = watch(d, () => this.schedule());
+        w.on("error", () => {
+          w.close();
+          this.watchers.delete(d);
+          this.schedule();
+        });
+        this.watchers.set(d, w);
+      } catch (err) {
+        log.warn("cannot watch config directory", { dir: d, err });
+      }
+    }
+  }
+
+  /** The safety net: rescans when a file's stamp changed, or files came or went, without an event. */
+  private async resync(): Promise<void> {
+    if (this.stopped || this.scanning || this.timer) return;
+    try {
+      const { files } = await listYamlTree(this.dir);
+      let changed = files.length !== this.stamps.size;
+      for (const f of files) {
+        if (changed) break;
+        changed = this.stamps.get(f) !== (await stampOf(f));
+      }
+      if (changed) {
+        log.debug("config change found by periodic check", { dir: this.dir });
+        this.schedule();
+      }
+    } catch {
+      this.schedule();
+    }
   }
 
   current(): ConfigSnapshot {
@@ -83,17 +136,20 @@ export class DirectorySource implements ConfigSource {
   }
 
   private async scanOnce(): Promise<void> {
-    const files = await listYamlFiles(this.dir);
+    const { files, dirs } = await listYamlTree(this.dir);
+    if (!this.stopped) this.syncWatchers(dirs);
     const present = new Set(files);
     for (const file of [...this.texts.keys()]) {
       if (!present.has(file)) {
         this.texts.delete(file);
+        this.stamps.delete(file);
         this.store.removeFile(file);
       }
     }
     for (const file of files) {
       let text: string;
       try {
+        this.stamps.set(file, await stampOf(file));
         text = await readFile(file, "utf8");
       } catch {
         continue; // removed between listing and reading; the next event rescans
@@ -115,4 +171,9 @@ export class DirectorySource implements ConfigSource {
       }
     }
   }
+}
+
+async function stampOf(file: string): Promise<string> {
+  const st = await stat(file);
+  return `${st.mtimeMs}:${st.size}:${st.ino}`;
 }

@@ -9,16 +9,23 @@ export function isYamlFile(name: string): boolean {
 
 /** All YAML files below `dir` (hidden entries such as `.git` or editor swap dirs skipped), sorted by path. */
 export async function listYamlFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
+  return (await listYamlTree(dir)).files;
+}
+
+/** The YAML files below `dir` and every (non-hidden) directory walked, `dir` included; both sorted. */
+export async function listYamlTree(dir: string): Promise<{ files: string[]; dirs: string[] }> {
+  const files: string[] = [];
+  const dirs: string[] = [];
   const walk = async (d: string): Promise<void> => {
+    dirs.push(d);
     const entries = await readdir(d, { withFileTypes: true });
     for (const e of entries) {
       if (e.name.startsWith(".")) continue;
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && isYamlFile(e.name)) out.push(p);
+      else if (e.isFile() && isYamlFile(e.name)) files.push(p);
     }
   };
   await walk(dir);
-  return out.sort();
+  return { files: files.sort(), dirs: dirs.sort() };
 }
