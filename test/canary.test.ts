@@ -164,3 +164,10 @@ test("a live VirtualService edit takes effect within a second with zero failed r
   await config.write("reviews-vs.yaml", virtualService(90, 10));
   await waitFor(async () => ((await tally(100, 8)).counts.v1 ?? 0) > 50, 3000);
 });
+
+test("the sidecars generate x-request-id for the app and answer with one x-envoy-upstream-service-time", async () => {
+  const r = await httpGet("http://reviews:9080/reviews/1", { via: `${CLIENT_IP}:15001`, agent });
+  assert.equal(r.status, 200);
+  assert.match(JSON.parse(r.body).requestId, /^[0-9a-f-]{36}$/);
+  assert.match(String(r.headers["x-envoy-upstream-service-time"]), /^\d+$/);
+});

@@ -181,6 +181,8 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
       if (name.length === 10 && (name === "connection" || name === "keep-alive")) continue;
       if (name.length === 17 && name === "transfer-encoding") continue;
       if (name.length === 16 && name === "proxy-connection") continue;
+      // Set below by this hop, replacing any upstream value (Envoy's router overwrites it too).
+      if (name.length === 29 && name === "x-envoy-upstream-service-time") continue;
       s += `${name}: ${h[i + 1]}\r\n`;
     }
     if (!bodyless && (this.mode === Mode.ChunkEncode || (this.mode === Mode.Passthrough && resp.chunked))) s += "transfer-encoding: chunked\r\n";
