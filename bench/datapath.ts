@@ -1,4 +1,4 @@
-// Data-path benchmark: direct keep-alive HTTP/1.1 vs through the weft sidecar vs through nginx, same upstream and load.
+// Data-path benchmark: direct keep-alive HTTP/1.1 vs through a real weft sidecar vs through nginx, same upstream and load.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fixedRate, saturate, type LoadTarget } from "./load-generator.js";
+import { SidecarProcess } from "./sidecar-process.js";
 import type { Row } from "./row.js";
 
 export interface DataPathOptions {
@@ -15,6 +16,8 @@ export interface DataPathOptions {
   /** Open-loop rate for the latency percentiles (default 1000 req/s) and run length (default 5000 ms). */
   fixedRate?: number;
   fixedDurationMs?: number;
+  /** Pin the process under test and the load generator to separate CPUs when possible (default true). */
+  pin?: boolean;
 }
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -23,15 +26,20 @@ const SIDECAR_IP = "127.0.0.42";
 const NGINX_IP = "127.0.0.43";
 const NGINX_PORT = 18080;
 
-/** Runs the three configurations one after another; rows: "direct", "weft sidecar", "nginx" (when installed). */
+/**
+ * Runs the three configurations one after another; rows: "direct", "weft sidecar", "nginx" (when installed).
+ * The weft row is a real `weft proxy` configured over ADS by a real `weft control-plane` (see sidecar-process.ts).
+ */
 export async function benchDataPath(opts: DataPathOptions): Promise<Row[]> {
   const durationMs = opts.durationMs ?? 5000;
   const connections = opts.connections ?? 50;
   const rate = opts.fixedRate ?? 1000;
   const fixedDurationMs = opts.fixedDurationMs ?? 5000;
-  const note = `${connections} conns × ${durationMs / 1000}s; latency open-loop ${rate} req/s × ${fixedDurationMs / 1000}s, 10 conns`;
+  const pinning = opts.pin === false ? CpuPinning.none("not pinned") : CpuPinning.setUp();
+  const note = `${connections} conns × ${durationMs / 1000}s; latency open-loop ${rate} req/s × ${fixedDurationMs / 1000}s, 10 conns; ${pinning.note}`;
   const children: ChildProcess[] = [];
   const rows: Row[] = [];
+  let sidecar: SidecarProcess | undefined;
   try {
     const upstream = spawnNode(join(HERE, "upstream-process.js"), [UPSTREAM_IP, "0"], children);
     const upstreamPort = Number((await readyLine(upstream)).split(" ")[1]);
@@ -49,19 +57,23 @@ export async function benchDataPath(opts: DataPathOptions): Promise<Row[]> {
       };
     };
 
+    // The upstream is the process under test of the direct row: it gets the second CPU for that row only.
+    pinning.moveToTestCpu(upstream.pid!);
     rows.push(await measure("direct", { host: UPSTREAM_IP, port: upstreamPort, authority: "upstream:8080", path: "/" }));
+    pinning.moveToDriverCpu(upstream.pid!);
 
-    const sidecar = spawnNode(join(HERE, "sidecar-process.js"), [SIDECAR_IP, UPSTREAM_IP, String(upstreamPort)], children);
-    await readyLine(sidecar);
+    sidecar = await SidecarProcess.start({ ip: SIDECAR_IP, upstreamAddress: UPSTREAM_IP, upstreamPort, proxyPrefix: pinning.underTest });
     await new Promise((r) => setTimeout(r, 500));
-    rows.push(await measure("weft sidecar", { host: SIDECAR_IP, port: 15001, authority: "upstream:8080", path: "/" }, sidecar.pid));
-    sidecar.kill("SIGTERM");
+    rows.push(await measure("weft sidecar", { host: SIDECAR_IP, port: 15001, authority: sidecar.authority, path: "/" }, sidecar.pid));
+    await sidecar.stop();
+    sidecar = undefined;
 
     if (spawnSync("nginx", ["-v"]).error === undefined) {
       const dir = mkdtempSync(join(tmpdir(), "weft-bench-nginx-"));
       try {
         writeFileSync(join(dir, "nginx.conf"), nginxConf(dir, upstreamPort));
-        const nginx = spawn("nginx", ["-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "inherit"] });
+        const [file, ...args] = [...pinning.underTest, "nginx", "-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"];
+        const nginx = spawn(file, args, { stdio: ["ignore", "ignore", "inherit"] });
         children.push(nginx);
         await waitForPort(NGINX_IP, NGINX_PORT);
         const worker = nginxWorkerPid(nginx.pid!);
@@ -75,9 +87,68 @@ export async function benchDataPath(opts: DataPathOptions): Promise<Row[]> {
       rows.push({ name: "nginx", note: "nginx not installed" });
     }
   } finally {
+    await sidecar?.stop();
     for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+    pinning.restore();
   }
   return rows;
+}
+
+/**
+ * With `taskset` and at least two allowed CPUs, every row runs its process under test (the upstream for
+ * "direct", weft proxy, nginx) alone on the second CPU, and the rest (this process, the load generator; the
+ * upstream when it is not under test; the control plane) on the first, so the proxy never waits for the load
+ * generator's CPU. Children inherit this process's affinity. Otherwise nothing is pinned (the note says so).
+ * restore() gives this process its original CPUs back.
+ */
+class CpuPinning {
+  private constructor(
+    /** Command prefix that starts a process on the test CPU ([] when not pinning). */
+    readonly underTest: readonly string[],
+    readonly note: string,
+    private readonly cpus: { driver: number; test: number; original: string } | undefined,
+  ) {}
+
+  static none(note: string): CpuPinning {
+    return new CpuPinning([], note, undefined);
+  }
+
+  static setUp(): CpuPinning {
+    const probe = spawnSync("taskset", ["-cp", String(process.pid)], { encoding: "utf8" });
+    const list = probe.error === undefined && probe.status === 0 ? /list:\s*(\S+)/.exec(probe.stdout)?.[1] : undefined;
+    const cpus = list === undefined ? [] : expandCpuList(list);
+    if (list === undefined || cpus.length < 2) return CpuPinning.none("not pinned (needs taskset and 2 CPUs)");
+    const [driver, test] = cpus;
+    if (!setAffinity(process.pid, String(driver))) return CpuPinning.none("not pinned (taskset failed)");
+    return new CpuPinning(["taskset", "-c", String(test)], `process under test alone on cpu ${test}, load generator on cpu ${driver}`, { driver, test, original: list });
+  }
+
+  moveToTestCpu(pid: number): void {
+    if (this.cpus) setAffinity(pid, String(this.cpus.test));
+  }
+
+  moveToDriverCpu(pid: number): void {
+    if (this.cpus) setAffinity(pid, String(this.cpus.driver));
+  }
+
+  restore(): void {
+    if (this.cpus) setAffinity(process.pid, this.cpus.original);
+  }
+}
+
+/** Sets the CPU list of every thread of `pid`; false when taskset failed. */
+function setAffinity(pid: number, cpuList: string): boolean {
+  return spawnSync("taskset", ["-a", "-cp", cpuList, String(pid)], { stdio: "ignore" }).status === 0;
+}
+
+/** "0-2,5" → [0, 1, 2, 5]. */
+function expandCpuList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.split(",")) {
+    const [a, b] = part.split("-").map(Number);
+    for (let c = a; c <= (b ?? a); c++) out.push(c);
+  }
+  return out;
 }
 
 function spawnNode(script: string, args: string[], children: ChildProcess[]): ChildProcess {

@@ -4,8 +4,13 @@ import { parseArgs } from "node:util";
 import { benchConvergence } from "./convergence.js";
 import { benchDataPath } from "./datapath.js";
 import type { Row } from "./row.js";
+import { benchScale, type ScaleRun } from "./scale/scale-bench.js";
+import { formatScaleReport } from "./scale/scale-table.js";
 
-const USAGE = "usage: npm run bench -- [--only datapath|convergence] [--proxies 100] [--json]";
+const USAGE = "usage: npm run bench -- [--only datapath|convergence|scale] [--proxies 100] [--scale-services 200] [--scale-proxies 400] [--json]";
+const ONLY = ["datapath", "convergence", "scale"];
+/** Issue 3's size; `npm run bench` runs the scale benchmark smaller (about 2 minutes) and prints how to run this. */
+const FULL_SCALE = { services: 1000, proxies: 2000 };
 
 /** Column: header and how to print one row's cell (given the reference rows for ratios). */
 interface Column {
@@ -42,7 +47,13 @@ async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
-      options: { only: { type: "string" }, proxies: { type: "string", default: "100" }, json: { type: "boolean", default: false } },
+      options: {
+        only: { type: "string" },
+        proxies: { type: "string", default: "100" },
+        "scale-services": { type: "string", default: "200" },
+        "scale-proxies": { type: "string", default: "400" },
+        json: { type: "boolean", default: false },
+      },
       strict: true,
     }));
   } catch (err) {
@@ -50,14 +61,17 @@ async function main(): Promise<number> {
     return 2;
   }
   const proxies = Number(values.proxies);
-  if ((values.only && values.only !== "datapath" && values.only !== "convergence") || !(Number.isInteger(proxies) && proxies > 0)) {
+  const scale = { services: Number(values["scale-services"]), proxies: Number(values["scale-proxies"]) };
+  const counts = [proxies, scale.services, scale.proxies];
+  if ((values.only && !ONLY.includes(values.only)) || !counts.every((n) => Number.isInteger(n) && n > 0)) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   let exitCode = 0;
   const dataRows: Row[] = [];
   const convergenceRows: Row[] = [];
-  if (values.only !== "convergence") {
+  const scaleRuns: ScaleRun[] = [];
+  if (values.only === undefined || values.only === "datapath") {
     process.stderr.write("bench: data path (direct, weft sidecar, nginx)...\n");
     try {
       dataRows.push(...(await benchDataPath({})));
@@ -66,7 +80,7 @@ async function main(): Promise<number> {
       exitCode = 1;
     }
   }
-  if (values.only !== "datapath") {
+  if (values.only === undefined || values.only === "convergence") {
     process.stderr.write(`bench: control-plane convergence with ${proxies} proxies...\n`);
     try {
       convergenceRows.push(await benchConvergence({ proxies }));
@@ -75,13 +89,29 @@ async function main(): Promise<number> {
       exitCode = 1;
     }
   }
+  if (values.only === undefined || values.only === "scale") {
+    process.stderr.write(`bench: control-plane scale, ${scale.services} services, ${scale.proxies} proxies...\n`);
+    try {
+      scaleRuns.push(...(await benchScale({ ...scale, progress: (line) => process.stderr.write(`bench: ${line}\n`) })));
+      if (scaleRuns.some((r) => r.failed)) exitCode = 1;
+    } catch (err) {
+      process.stderr.write(`bench: scale failed: ${(err as Error).message}\n`);
+      exitCode = 1;
+    }
+  }
   if (values.json) {
-    process.stdout.write(JSON.stringify({ dataPath: dataRows, convergence: convergenceRows }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ dataPath: dataRows, convergence: convergenceRows, scale: scaleRuns }, null, 2) + "\n");
     return exitCode;
   }
   const refs = { direct: dataRows.find((r) => r.name === "direct"), nginx: dataRows.find((r) => r.name === "nginx") };
   if (dataRows.length > 0) process.stdout.write(formatTable(DATA_PATH_COLUMNS, dataRows, refs) + "\n");
   if (convergenceRows.length > 0) process.stdout.write((dataRows.length > 0 ? "\n" : "") + formatTable(CONVERGENCE_COLUMNS, convergenceRows, refs) + "\n");
+  if (scaleRuns.length > 0) {
+    process.stdout.write((dataRows.length + convergenceRows.length > 0 ? "\n" : "") + formatScaleReport(scaleRuns) + "\n");
+    if (scale.services < FULL_SCALE.services || scale.proxies < FULL_SCALE.proxies) {
+      process.stdout.write(`(reduced size; issue 3's full size: npm run bench -- --only scale --scale-services ${FULL_SCALE.services} --scale-proxies ${FULL_SCALE.proxies})\n`);
+    }
+  }
   return exitCode;
 }
 

@@ -1,4 +1,4 @@
-// End to end: a real `weft proxy` against a scripted ADS server — ACK, NACK with reason, last good config kept, reconnect.
+// End to end: a real `weft proxy --xds-protocol sotw` against a scripted SotW ADS server — ACK, NACK with reason, last good config kept, reconnect.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -81,7 +81,7 @@ before(async () => {
   ads = new ScriptedAds();
   await ads.listen();
   mesh(ads, serverPort(app), "v1");
-  proxy = runWeft("proxy", ["proxy", "--xds", `127.0.0.1:${ads.port}`, "--ip", PROXY_IP, "--workload", "client", "--labels", "app=client"]);
+  proxy = runWeft("proxy", ["proxy", "--xds", `127.0.0.1:${ads.port}`, "--xds-protocol", "sotw", "--ip", PROXY_IP, "--workload", "client", "--labels", "app=client"]);
   await waitFor(async () => (await status()) === 200, 10_000, () => proxy.stderr);
 });
 

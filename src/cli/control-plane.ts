@@ -4,11 +4,13 @@ import { parseArgs } from "node:util";
 import { ControlPlane } from "../control-plane/control-plane.js";
 import { DirectorySource } from "../control-plane/config/directory-source.js";
 import { formatDiagnostic, type ConfigSnapshot } from "../control-plane/config/config-resource.js";
+import { parseDuration } from "../control-plane/config/value-rules.js";
 import { Logger } from "../shared/logger.js";
 import { WeftError } from "../shared/weft-error.js";
 
 const USAGE = `usage: weft control-plane --config-dir DIR [--xds-port 15010] [--xds-address 127.0.0.1]
-                          [--monitoring-port 15014] [--monitoring-address 127.0.0.1] [--domain cluster.local]`;
+                          [--monitoring-port 15014] [--monitoring-address 127.0.0.1] [--domain cluster.local]
+                          [--max-stream-age 30m] [--push-throttle N] [--max-requests-per-second 100]`;
 
 const log = new Logger("config");
 
@@ -16,6 +18,18 @@ function parsePort(name: string, text: string): number {
   const n = Number(text);
   if (!/^[0-9]+$/.test(text) || n > 65535) throw new WeftError("CLI_FLAG", `--${name}: "${text}" is not a port`);
   return n;
+}
+
+function parseCount(name: string, text: string): number {
+  if (!/^[0-9]+$/.test(text)) throw new WeftError("CLI_FLAG", `--${name}: "${text}" is not a whole number`);
+  return Number(text);
+}
+
+/** A Go-syntax duration ("30m", "90s", "0") in milliseconds. */
+function parseMs(name: string, text: string): number {
+  const ns = parseDuration(text);
+  if (ns === undefined || ns < 0) throw new WeftError("CLI_FLAG", `--${name}: "${text}" is not a duration such as 30m or 90s`);
+  return Math.round(ns / 1e6);
 }
 
 /** Resolves with the exit code once the control plane has stopped (after SIGINT/SIGTERM), 2 for bad flags. */
@@ -31,6 +45,9 @@ export async function runControlPlane(argv: string[]): Promise<number> {
         "monitoring-port": { type: "string", default: "15014" },
         "monitoring-address": { type: "string", default: "127.0.0.1" },
         domain: { type: "string", default: "cluster.local" },
+        "max-stream-age": { type: "string", default: "30m" },
+        "push-throttle": { type: "string" },
+        "max-requests-per-second": { type: "string", default: "100" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -48,6 +65,11 @@ export async function runControlPlane(argv: string[]): Promise<number> {
       monitoringPort: parsePort("monitoring-port", values["monitoring-port"]),
       monitoringAddress: values["monitoring-address"],
       domain: values.domain,
+      xds: {
+        maxStreamAgeMs: parseMs("max-stream-age", values["max-stream-age"]),
+        ...(values["push-throttle"] !== undefined && { pushThrottle: parseCount("push-throttle", values["push-throttle"]) }),
+        maxRequestsPerSecond: parseCount("max-requests-per-second", values["max-requests-per-second"]),
+      },
     };
   } catch (err) {
     process.stderr.write(`weft control-plane: ${(err as Error).message}\n${USAGE}\n`);

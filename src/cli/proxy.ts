@@ -5,8 +5,8 @@ import { isIPv4 } from "node:net";
 import { Sidecar } from "../proxy/sidecar.js";
 import { WeftError } from "../shared/weft-error.js";
 
-const USAGE = `usage: weft proxy --xds 127.0.0.1:15010 --ip 127.0.0.X --workload NAME --namespace NS --labels k=v,...
-                  [--service-account SA] [--app-port N] [--app-address ADDR] [--admin-port 15000] [--domain cluster.local]`;
+const USAGE = `usage: weft proxy --xds 127.0.0.1:15010[,HOST:PORT...] --ip 127.0.0.X --workload NAME --namespace NS --labels k=v,...
+                  [--xds-protocol delta|sotw] [--service-account SA] [--app-port N] [--app-address ADDR] [--admin-port 15000] [--domain cluster.local]`;
 
 function parseLabels(text: string): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -33,6 +33,7 @@ export async function runProxy(argv: string[]): Promise<number> {
       args: argv,
       options: {
         xds: { type: "string", default: "127.0.0.1:15010" },
+        "xds-protocol": { type: "string", default: "delta" },
         ip: { type: "string" },
         workload: { type: "string" },
         namespace: { type: "string", default: "default" },
@@ -53,8 +54,14 @@ export async function runProxy(argv: string[]): Promise<number> {
     process.stderr.write(`weft proxy: --ip (an IPv4 address) and --workload are required\n${USAGE}\n`);
     return 2;
   }
+  const xdsProtocol = values["xds-protocol"];
+  if (xdsProtocol !== "delta" && xdsProtocol !== "sotw") {
+    process.stderr.write(`weft proxy: --xds-protocol must be delta or sotw, not "${xdsProtocol}"\n${USAGE}\n`);
+    return 2;
+  }
   const sidecar = new Sidecar({
     xds: values.xds.split(",").map((s) => s.trim()).filter(Boolean),
+    xdsProtocol,
     ip: values.ip,
     workload: values.workload,
     namespace: values.namespace,

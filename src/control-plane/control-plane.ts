@@ -4,10 +4,12 @@ import type { ConfigSource, Diagnostic } from "./config/config-resource.js";
 import { parseProxy, type Proxy } from "./model/proxy.js";
 import { workloadFromProxy, type WorkloadInstance } from "./model/workload-instance.js";
 import { PushContext } from "./model/push-context.js";
-import { generate } from "./generate/generator.js";
+import { generate, type GeneratedResource } from "./generate/generator.js";
+import { PushImpact } from "./generate/push-impact.js";
+import { PushRequestBuilder } from "./model/push-request.js";
 import { Snapshot } from "./cache/snapshot.js";
 import { SnapshotCache } from "./cache/snapshot-cache.js";
-import { AdsServer, type ConnectedNode } from "./server/ads-server.js";
+import { AdsServer, type AdsServerOptions, type ConnectedNode } from "./server/ads-server.js";
 import { Debouncer, type DebounceOptions, type DebouncedBurst } from "./server/debouncer.js";
 import { createPilotMetrics, type PilotMetrics } from "./debug/pilot-metrics.js";
 import { MonitoringServer } from "./debug/monitoring-server.js";
@@ -20,6 +22,7 @@ const log = new Logger("control-plane");
 
 /** The types generated for every proxy, in make-before-break order. */
 const GENERATED_TYPES = [CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE] as const;
+const ALL_TYPES_SET: ReadonlySet<string> = new Set(GENERATED_TYPES);
 
 /** Proxies regenerated between two yields to the event loop during a push. */
 const YIELD_EVERY = 16;
@@ -37,12 +40,15 @@ export interface ControlPlaneOptions {
   monitoringPort?: number;
   /** Push debouncing (defaults: 100 ms quiet, 1 s max). */
   debounce?: DebounceOptions;
+  /** xDS stream max age, push throttle and new-stream rate limit (istiod's defaults when absent). */
+  xds?: AdsServerOptions;
 }
 
 /**
  * Lifecycle: `start()` once, then `stop()` once. Every change (config edit, proxy with labels connecting or leaving)
- * goes through the debouncer; each merged push builds one PushContext and regenerates every connected proxy's
- * snapshot. The cache sends each proxy only the types whose content changed for it.
+ * goes through the debouncer; each merged push builds one PushContext and regenerates, for each connected proxy the
+ * changes concern, only the types they affect (PushImpact). The cache sends each proxy only the types whose content
+ * changed for it.
  */
 export class ControlPlane {
   readonly metrics: PilotMetrics;
@@ -54,6 +60,10 @@ export class ControlPlane {
   private readonly proxies = new Map<string, Proxy>();
   /** Auto-registered workloads (labelled proxies), by proxy id. */
   private readonly workloads = new Map<string, WorkloadInstance>();
+  /** Each proxy's last generated resources per type and the push version they are valid for (incremental pushes). */
+  private readonly generated = new Map<string, { version: string; byType: ReadonlyMap<string, readonly GeneratedResource[]> }>();
+  /** Changes since the last push, taken by the push the debouncer fires next. */
+  private readonly pending = new PushRequestBuilder();
   private push: PushContext | undefined;
   private monitoringPortValue = 0;
   private stopped = false;
@@ -66,7 +76,7 @@ export class ControlPlane {
       virtualServices: () => (this.push ? opts.config.current().list("VirtualService").length : 0),
       rejectedConfigResources: () => (this.push ? countRejected(opts.config.current().diagnostics) : 0),
     });
-    this.ads = new AdsServer(this.cache, { connect: (node, peer) => this.connect(node, peer), disconnect: (n) => this.disconnect(n) }, this.metrics);
+    this.ads = new AdsServer(this.cache, { connect: (node, peer) => this.connect(node, peer), disconnect: (n) => this.disconnect(n) }, this.metrics, opts.xds);
     this.monitoring = new MonitoringServer({
       metrics: this.metrics,
       syncz: () => this.ads.syncStatus(),
@@ -93,7 +103,9 @@ export class ControlPlane {
   async start(): Promise<void> {
     await this.opts.config.start();
     this.opts.config.onChange((_snapshot, changed) => {
-      if (!this.stopped && changed.length > 0) this.debouncer.trigger("config");
+      if (this.stopped || changed.length === 0) return;
+      this.pending.addConfigs(changed);
+      this.debouncer.trigger("config");
     });
     this.push = this.buildPushContext();
     await this.ads.listen(this.opts.xdsAddress ?? "127.0.0.1", this.opts.xdsPort ?? 15010);
@@ -121,6 +133,7 @@ export class ControlPlane {
     const workload = workloadFromProxy(proxy);
     if (workload) {
       this.workloads.set(proxy.id, workload);
+      this.pending.addWorkload(proxy.id, workload);
       this.debouncer.trigger("proxy");
     }
     return { id: proxy.id, ip: proxy.ip, type: proxy.type };
@@ -129,7 +142,12 @@ export class ControlPlane {
   private disconnect(node: ConnectedNode): void {
     this.proxies.delete(node.id);
     this.cache.delete(node.id);
-    if (this.workloads.delete(node.id)) this.debouncer.trigger("proxy");
+    this.generated.delete(node.id);
+    const workload = this.workloads.get(node.id);
+    if (workload && this.workloads.delete(node.id)) {
+      this.pending.addWorkload(node.id, workload);
+      this.debouncer.trigger("proxy");
+    }
   }
 
   private buildPushContext(): PushContext {
@@ -143,35 +161,68 @@ export class ControlPlane {
     if (this.stopped) return;
     this.metrics.debounceTime.observe((performance.now() - burst.firstEventAt) / 1000);
     for (const reason of burst.reasons) this.metrics.pushTriggers.labels(reason).inc();
-    const push = this.buildPushContext();
-    if (push.version === this.push?.version) {
+    const request = this.pending.take();
+    let push: PushContext;
+    try {
+      push = this.buildPushContext();
+    } catch (err) {
+      this.pending.markFull(); // the changes taken are lost: the next push rebuilds everything
+      throw err;
+    }
+    const prev = this.push!;
+    if (push.version === prev.version) {
       log.debug("push skipped: mesh unchanged", { events: burst.events });
       return;
     }
     this.push = push;
-    log.debug("pushing", { events: burst.events, proxies: this.proxies.size, version: push.version });
+    const impact = new PushImpact(request, prev, push);
+    log.debug("pushing", { events: burst.events, proxies: this.proxies.size, version: push.version, full: impact.isFull, configs: request.configs.size });
     let n = 0;
+    let skipped = 0;
+    const typeCounts: Record<string, number> = {};
     for (const proxy of [...this.proxies.values()]) {
       if (this.stopped) return;
       if (this.proxies.get(proxy.id) !== proxy) continue; // left or reconnected meanwhile
-      this.updateProxy(proxy, push, burst.firstEventAt);
+      const state = this.generated.get(proxy.id);
+      if (state?.version === push.version) continue; // connected during this push: already generated from it
+      const types = state?.version === prev.version ? impact.typesFor(proxy, prev.sidecarScope(proxy), push.sidecarScope(proxy)) : ALL_TYPES_SET;
+      if (types.size === 0) {
+        if (state) this.generated.set(proxy.id, { version: push.version, byType: state.byType });
+        skipped++;
+        continue;
+      }
+      for (const t of types) typeCounts[shortTypeName(t)] = (typeCounts[shortTypeName(t)] ?? 0) + 1;
+      this.updateProxy(proxy, push, burst.firstEventAt, types);
       if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     }
+    log.debug("push done", { version: push.version, pushed: n, skipped, types: typeCounts });
   }
 
-  /** Regenerates one proxy's snapshot; the cache pushes what changed. A generator failure keeps the old snapshot. */
-  private updateProxy(proxy: Proxy, push: PushContext, triggeredAt: number | undefined): void {
+  /**
+   * Regenerates `types` of one proxy's snapshot (default all); the other types keep their previous resource objects,
+   * so the cache sees them unchanged. The cache pushes what changed. A generator failure keeps the old snapshot.
+   */
+  private updateProxy(proxy: Proxy, push: PushContext, triggeredAt: number | undefined, types: ReadonlySet<string> = ALL_TYPES_SET): void {
+    const previous = this.generated.get(proxy.id)?.byType;
+    const byType = new Map<string, readonly GeneratedResource[]>();
     const builder = Snapshot.builder(triggeredAt);
     try {
       for (const typeUrl of GENERATED_TYPES) {
-        const started = performance.now();
-        builder.add(typeUrl, generate(typeUrl, proxy, push));
-        this.metrics.pushTime.labels(shortTypeName(typeUrl)).observe((performance.now() - started) / 1000);
+        let resources = types.has(typeUrl) ? undefined : previous?.get(typeUrl);
+        if (!resources) {
+          const started = performance.now();
+          resources = generate(typeUrl, proxy, push);
+          this.metrics.pushTime.labels(shortTypeName(typeUrl)).observe((performance.now() - started) / 1000);
+        }
+        byType.set(typeUrl, resources);
+        builder.add(typeUrl, resources);
       }
     } catch (err) {
       log.error("config generation failed; proxy keeps its previous config", { proxy: proxy.id, error: err });
+      this.generated.delete(proxy.id);
       return;
     }
+    this.generated.set(proxy.id, { version: push.version, byType });
     this.cache.set(proxy.id, builder.build());
   }
 }

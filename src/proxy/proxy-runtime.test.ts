@@ -27,6 +27,13 @@ async function startUpstream(address: string, name: string, handler?: http.Reque
       pump();
       return;
     }
+    if (req.url === "/late-body") {
+      // Headers now, the body 300 ms later: a streaming response.
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.flushHeaders();
+      setTimeout(() => res.end("late"), 300);
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -213,6 +220,24 @@ test("503 UF with Envoy's body when the endpoint refuses connections", async () 
   assert.equal(uf.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
   const dead = runtime.stats().clusters.find((c) => c.name === "outbound|9080||dead.default.svc.cluster.local")!;
   assert.ok(dead.stats.upstream_cx_connect_fail >= 1);
+});
+
+test("response headers are forwarded as they arrive, before a body the upstream sends later", async () => {
+  const t0 = performance.now();
+  const { headersAt, endAt, body } = await new Promise<{ headersAt: number; endAt: number; body: string }>((resolve, reject) => {
+    const req = http.request({ host: PROXY_IP, port: 15001, path: "/late-body", agent: false, headers: { host: "reviews:9080" } }, (res) => {
+      const headersAt = performance.now() - t0;
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ headersAt, endAt: performance.now() - t0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  assert.equal(body, "late");
+  assert.ok(endAt >= 290, `body after ${endAt} ms`);
+  assert.ok(headersAt < 250, `headers only after ${headersAt} ms`);
 });
 
 test("route timeout answers 504 'upstream request timeout' (UT)", async () => {

@@ -1,6 +1,6 @@
 // Sidecar: assembles one `weft proxy` — node identity, ADS client, data-path runtime and admin endpoint.
 
-import { AdsClient } from "./xds-client/ads-client.js";
+import { AdsClient, type XdsProtocolName } from "./xds-client/ads-client.js";
 import type { ResourceType } from "./xds-client/resource-type.js";
 import { AdminServer, type AdminSource, type ClusterStatus } from "./admin/admin-server.js";
 import { ProxyRuntime } from "./proxy-runtime.js";
@@ -12,8 +12,10 @@ import { Logger } from "../shared/logger.js";
 const log = new Logger("proxy");
 
 export interface SidecarOptions {
-  /** Control-plane addresses, `host:port`, tried in order. */
+  /** Control-plane addresses, `host:port`; a failed stream moves on to the next one. */
   xds: readonly string[];
+  /** ADS variant (default delta). */
+  xdsProtocol?: XdsProtocolName;
   /** The workload's own loopback IP: listeners bind here. */
   ip: string;
   workload: string;
@@ -67,12 +69,13 @@ export class Sidecar implements AdminSource {
     ];
     this.client = new AdsClient({
       servers: opts.xds,
+      protocol: opts.xdsProtocol,
       node: this.node,
       types,
       wantedNames: (typeUrl) => (typeUrl === ROUTE_TYPE ? runtime.routeNamesWanted() : runtime.endpointNamesWanted()),
     });
     this.client.on("applied", (typeUrl: string) => this.applied.add(typeUrl));
-    this.client.on("connected", (server: string) => log.info("connected to control plane", { server }));
+    this.client.on("connected", (server: string) => log.info("connected to control plane", { server, protocol: this.client.protocol.name }));
     this.admin = new AdminServer(this);
   }
 
@@ -88,8 +91,10 @@ export class Sidecar implements AdminSource {
     return this.runtime.clustersStatus();
   }
 
+  /** The data path's stats plus Envoy's `control_plane.connected_state` gauge (1 while an ADS stream is up). */
   prometheus(): string {
-    return renderPrometheus(this.runtime.stats());
+    return renderPrometheus(this.runtime.stats())
+      + `# TYPE envoy_control_plane_connected_state gauge\nenvoy_control_plane_connected_state ${this.client.connected ? 1 : 0}\n`;
   }
 
   async start(): Promise<void> {

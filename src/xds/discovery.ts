@@ -1,4 +1,4 @@
-// The ADS gRPC service definition (SotW and delta), with protobufjs codecs, shared by server and client.
+// The xDS gRPC service definitions (ADS and the per-type services, SotW and delta), with protobufjs codecs, shared by server and client.
 
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { messageType } from "./proto-root.js";
@@ -110,6 +110,36 @@ export const aggregatedDiscoveryService = {
     responseDeserialize: deltaResponse.deserialize,
   },
 } satisfies ServiceDefinition;
+
+/** A grpc-js method definition for one bidirectional xDS stream of `service`. */
+function xdsStream<Req, Res>(service: string, method: string, req: ReturnType<typeof codec<Req>>, res: ReturnType<typeof codec<Res>>) {
+  return {
+    path: `/${service}/${method}`,
+    requestStream: true,
+    responseStream: true,
+    requestSerialize: req.serialize,
+    requestDeserialize: req.deserialize,
+    responseSerialize: res.serialize,
+    responseDeserialize: res.deserialize,
+  } as const;
+}
+
+/** A non-aggregated xDS service (one resource type per stream): its SotW and delta streaming methods. */
+function singleTypeService<S extends string, D extends string>(service: string, sotw: S, delta: D) {
+  return {
+    [sotw]: xdsStream(service, sotw, sotwRequest, sotwResponse),
+    [delta]: xdsStream(service, delta, deltaRequest, deltaResponse),
+  } as Record<S, ReturnType<typeof xdsStream<DiscoveryRequest, DiscoveryResponse>>> & Record<D, ReturnType<typeof xdsStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse>>>;
+}
+
+/** envoy.service.cluster.v3.ClusterDiscoveryService (CDS without ADS). */
+export const clusterDiscoveryService = singleTypeService("envoy.service.cluster.v3.ClusterDiscoveryService", "StreamClusters", "DeltaClusters") satisfies ServiceDefinition;
+/** envoy.service.endpoint.v3.EndpointDiscoveryService (EDS without ADS). */
+export const endpointDiscoveryService = singleTypeService("envoy.service.endpoint.v3.EndpointDiscoveryService", "StreamEndpoints", "DeltaEndpoints") satisfies ServiceDefinition;
+/** envoy.service.listener.v3.ListenerDiscoveryService (LDS without ADS). */
+export const listenerDiscoveryService = singleTypeService("envoy.service.listener.v3.ListenerDiscoveryService", "StreamListeners", "DeltaListeners") satisfies ServiceDefinition;
+/** envoy.service.route.v3.RouteDiscoveryService (RDS without ADS). */
+export const routeDiscoveryService = singleTypeService("envoy.service.route.v3.RouteDiscoveryService", "StreamRoutes", "DeltaRoutes") satisfies ServiceDefinition;
 
 /** Converts a proto-shaped Struct into a plain JSON object. */
 export function structToJson(struct: ProtoStruct | null | undefined): Record<string, unknown> {

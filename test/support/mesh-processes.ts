@@ -57,9 +57,19 @@ export interface ControlPlaneHandle {
   monitoringPort: number;
 }
 
-/** Starts `weft control-plane` on free ports and waits for its ready line. */
-export async function startControlPlane(configDir: string): Promise<ControlPlaneHandle> {
-  const proc = runWeft("control-plane", ["control-plane", "--config-dir", configDir, "--xds-port", "0", "--monitoring-port", "0"]);
+/** Where a control plane listens; by default free ports on 127.0.0.1. */
+export interface ControlPlaneListen {
+  address?: string;
+  xdsPort?: number;
+  monitoringPort?: number;
+}
+
+/** Starts `weft control-plane` (on free ports unless `listen` says otherwise) and waits for its ready line. */
+export async function startControlPlane(configDir: string, listen: ControlPlaneListen = {}): Promise<ControlPlaneHandle> {
+  const args = ["control-plane", "--config-dir", configDir,
+    "--xds-port", String(listen.xdsPort ?? 0), "--monitoring-port", String(listen.monitoringPort ?? 0)];
+  if (listen.address) args.push("--xds-address", listen.address, "--monitoring-address", listen.address);
+  const proc = runWeft("control-plane", args);
   const m = await proc.waitForLog(/control plane ready xds=[\d.]+:(\d+) monitoring=[\d.]+:(\d+)/);
   return { proc, xdsPort: Number(m[1]), monitoringPort: Number(m[2]) };
 }
@@ -74,10 +84,16 @@ export interface SidecarSpec {
 
 /** Starts `weft proxy` and waits until its admin /ready answers 200. */
 export async function startSidecar(xdsPort: number, spec: SidecarSpec): Promise<WeftProcess> {
+  return startSidecarWith([`127.0.0.1:${xdsPort}`], spec);
+}
+
+/** Starts `weft proxy` with a list of control planes (`--xds a,b`) and waits until its admin /ready answers 200. */
+export async function startSidecarWith(xds: readonly string[], spec: SidecarSpec & { xdsProtocol?: "delta" | "sotw" }): Promise<WeftProcess> {
   const labels = Object.entries(spec.labels).map(([k, v]) => `${k}=${v}`).join(",");
-  const args = ["proxy", "--xds", `127.0.0.1:${xdsPort}`, "--ip", spec.ip, "--workload", spec.workload,
+  const args = ["proxy", "--xds", xds.join(","), "--ip", spec.ip, "--workload", spec.workload,
     "--namespace", spec.namespace ?? "default", "--labels", labels, "--admin-port", "15000"];
   if (spec.appPort !== undefined) args.push("--app-port", String(spec.appPort));
+  if (spec.xdsProtocol) args.push("--xds-protocol", spec.xdsProtocol);
   const proc = runWeft(`proxy ${spec.workload}`, args);
   await waitFor(async () => (await httpGet(`http://${spec.ip}:15000/ready`)).status === 200, 10_000, () => proc.stderr);
   return proc;

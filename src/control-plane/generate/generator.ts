@@ -4,9 +4,11 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, shortTypeName }
 import { Logger } from "../../shared/logger.js";
 import type { Proxy } from "../model/proxy.js";
 import type { PushContext } from "../model/push-context.js";
+import type { SidecarScope } from "../model/sidecar-scope.js";
 import { generateSidecarClusters, outboundClusters } from "./clusters/cluster-generator.js";
 import { generateEndpoints } from "./endpoints/endpoint-generator.js";
 import type { GeneratedResource } from "./generated-resource.js";
+import { generateGrpcClusters } from "./grpc/grpc-clusters.js";
 import { generateGrpcListeners } from "./grpc/grpc-listeners.js";
 import { generateGrpcRoutes } from "./grpc/grpc-routes.js";
 import { generateSidecarListeners } from "./listeners/listener-generator.js";
@@ -22,26 +24,28 @@ function byName(all: readonly GeneratedResource[], names: readonly string[] | un
   return all.filter((r) => wanted.has(r.name));
 }
 
-function outboundClusterNames(proxy: Proxy, push: PushContext): readonly string[] {
-  return push.memo(`cds-names|${proxy.namespace}`, () => outboundClusters(push, proxy.namespace).map((c) => c.name));
+function outboundClusterNames(scope: SidecarScope, push: PushContext): readonly string[] {
+  return push.memo(`cds-names|${scope.key}`, () => outboundClusters(push, scope).map((c) => c.name));
 }
 
+/** Sidecars: everything is limited to the proxy's SidecarScope (its Sidecar resource, else every exported service). */
 function generateSidecar(typeUrl: string, proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
+  const scope = push.sidecarScope(proxy);
   switch (typeUrl) {
     case LISTENER_TYPE:
-      return byName(generateSidecarListeners(proxy, push), names);
+      return byName(generateSidecarListeners(proxy, push, scope), names);
     case ROUTE_TYPE:
-      return generateSidecarRoutes(proxy, push, names);
+      return generateSidecarRoutes(proxy, push, scope, names);
     case CLUSTER_TYPE:
-      return byName(generateSidecarClusters(proxy, push), names);
+      return byName(generateSidecarClusters(proxy, push, scope), names);
     case ENDPOINT_TYPE:
-      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(proxy, push));
+      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(scope, push));
     default:
       return [];
   }
 }
 
-/** Proxyless gRPC (Istio grpcgen): api_listeners by `host:port`, per-service route configs, outbound clusters only. */
+/** Proxyless gRPC (Istio grpcgen): api_listeners by `host:port`, per-service route configs, outbound clusters with policy. */
 function generateGrpc(typeUrl: string, proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
   switch (typeUrl) {
     case LISTENER_TYPE:
@@ -49,9 +53,9 @@ function generateGrpc(typeUrl: string, proxy: Proxy, push: PushContext, names?: 
     case ROUTE_TYPE:
       return generateGrpcRoutes(proxy, push, names);
     case CLUSTER_TYPE:
-      return byName(outboundClusters(push, proxy.namespace), names);
+      return generateGrpcClusters(proxy, push, names);
     case ENDPOINT_TYPE:
-      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(proxy, push));
+      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(push.defaultScope(proxy.namespace), push));
     default:
       return [];
   }

@@ -107,3 +107,24 @@ export interface VirtualServiceSpec {
   http?: HTTPRouteSpec[];
   exportTo?: string[];
 }
+
+export interface SidecarPortSpec {
+  number?: number;
+  protocol?: string;
+  name?: string;
+}
+
+export interface IstioEgressListenerSpec {
+  port?: SidecarPortSpec;
+  bind?: string;
+  captureMode?: string;
+  /** `namespace/dnsName`: namespace `*`, `.` (the Sidecar's), `~` (none) or a name; dnsName `*`, `*.suffix` or an FQDN. */
+  hosts: string[];
+}
+
+export interface SidecarSpec {
+  workloadSelector?: { labels?: Record<string, string> };
+  ingress?: Record<string, unknown>[];
+  egress?: IstioEgressListenerSpec[];
+  outboundTrafficPolicy?: { mode?: "REGISTRY_ONLY" | "ALLOW_ANY"; egressProxy?: Record<string, unknown> };
+}

@@ -3,10 +3,12 @@
 import { createHash } from "node:crypto";
 import type { ConfigResource, ConfigSnapshot } from "../config/config-resource.js";
 import { hostMatches, hostSpecificity, isVisibleTo, resolveHost } from "./host-name.js";
-import type { DestinationRuleSpec, Labels, VirtualServiceSpec } from "./istio-specs.js";
+import type { DestinationRuleSpec, Labels, SidecarSpec, VirtualServiceSpec } from "./istio-specs.js";
 import { selectorMatches } from "./labels.js";
+import type { Proxy } from "./proxy.js";
 import type { Service, ServiceEndpoint } from "./service.js";
 import { buildServiceRegistry, endpointKey, type ServiceRegistry } from "./service-registry.js";
+import { egressImports, egressImportsService, parseEgressHosts, SidecarScope, type EgressListenerScope } from "./sidecar-scope.js";
 import type { WorkloadInstance } from "./workload-instance.js";
 
 /** A config resource whose hosts were resolved to FQDNs (or wildcards) once, at build time. */
@@ -18,6 +20,15 @@ interface Resolved<Spec> {
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
+/** Istio's default mesh root namespace: its selector-less Sidecar is the default of namespaces without one. */
+export const DEFAULT_ROOT_NAMESPACE = "istio-system";
+
+export interface PushContextOptions {
+  domain: string;
+  /** Mesh root namespace (default "istio-system"). */
+  rootNamespace?: string;
+}
+
 /**
  * Immutable indexed view of the mesh for one push. Built once per debounced change; every generator call for every
  * proxy reads it. Lookups that depend only on a namespace are memoised inside (the memo is invisible to callers).
@@ -27,16 +38,24 @@ export class PushContext {
   /** Changes whenever anything in it changes (config revision or the set of workloads). */
   readonly version: string;
   readonly domain: string;
+  readonly rootNamespace: string;
+  /** The config snapshot this push was built from (immutable; the push loop reads changed resources' old versions here). */
+  readonly config: ConfigSnapshot;
   /** True when some mesh VirtualService route matches on sourceLabels/sourceNamespace (routes then depend on the proxy). */
   readonly hasSourceScopedRoutes: boolean;
 
   private readonly registry: ServiceRegistry;
   private readonly destinationRules: Resolved<DestinationRuleSpec>[];
   private readonly virtualServices: Resolved<VirtualServiceSpec>[];
+  /** Sidecars by namespace: those with a workloadSelector first, then the selector-less ones, each in config order. */
+  private readonly sidecars = new Map<string, ConfigResource<SidecarSpec>[]>();
   private readonly memoTable = new Map<string, unknown>();
 
-  private constructor(config: ConfigSnapshot, registry: ServiceRegistry, domain: string) {
+  private constructor(config: ConfigSnapshot, registry: ServiceRegistry, opts: PushContextOptions) {
+    const domain = opts.domain;
     this.domain = domain;
+    this.rootNamespace = opts.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
+    this.config = config;
     this.registry = registry;
     this.destinationRules = config.list<DestinationRuleSpec>("DestinationRule").map((c, order) => ({
       config: c,
@@ -50,11 +69,20 @@ export class PushContext {
     this.hasSourceScopedRoutes = this.virtualServices.some((vs) =>
       (vs.config.spec.http ?? []).some((r) => (r.match ?? []).some((m) => m.sourceLabels || m.sourceNamespace)),
     );
+    const sidecars = config.list<SidecarSpec>("Sidecar");
+    for (const withSelector of [true, false]) {
+      for (const sc of sidecars) {
+        if (!!sc.spec.workloadSelector !== withSelector) continue;
+        const list = this.sidecars.get(sc.metadata.namespace);
+        if (list) list.push(sc);
+        else this.sidecars.set(sc.metadata.namespace, [sc]);
+      }
+    }
     this.version = computeVersion(config.revision, registry.workloads);
   }
 
-  static build(config: ConfigSnapshot, workloads: readonly WorkloadInstance[], opts: { domain: string }): PushContext {
-    return new PushContext(config, buildServiceRegistry(config, workloads, opts.domain), opts.domain);
+  static build(config: ConfigSnapshot, workloads: readonly WorkloadInstance[], opts: PushContextOptions): PushContext {
+    return new PushContext(config, buildServiceRegistry(config, workloads, opts.domain), opts);
   }
 
   /** Every service, sorted by hostname. */
@@ -114,6 +142,96 @@ export class PushContext {
     );
   }
 
+  /**
+   * The Sidecar that applies to a workload (Istio getSidecarScope): the first of its namespace whose workloadSelector
+   * matches its labels, else its namespace's selector-less one, else the root namespace's selector-less one.
+   */
+  sidecarFor(namespace: string, labels: Labels): ConfigResource<SidecarSpec> | undefined {
+    for (const sc of this.sidecars.get(namespace) ?? EMPTY) {
+      const selector = sc.spec.workloadSelector;
+      if (!selector || selectorMatches(selector.labels, labels)) return sc;
+    }
+    return (this.sidecars.get(this.rootNamespace) ?? EMPTY).find((sc) => !sc.spec.workloadSelector);
+  }
+
+  /**
+   * The scope of a proxy, shared by every proxy of its namespace that the same Sidecar selects. Proxyless gRPC
+   * clients always get the default scope (their generators do not apply Sidecars).
+   */
+  sidecarScope(proxy: Proxy): SidecarScope {
+    const sc = proxy.type === "grpc" ? undefined : this.sidecarFor(proxy.namespace, proxy.labels);
+    if (!sc) return this.defaultScope(proxy.namespace);
+    const key = `${proxy.namespace}|${sc.metadata.namespace}/${sc.metadata.name}`;
+    return this.memo(`scope|${key}`, () => this.buildSidecarScope(key, proxy.namespace, sc));
+  }
+
+  /** Istio's DefaultSidecarScopeForNamespace: every service exported to `namespace`. */
+  defaultScope(namespace: string): SidecarScope {
+    return this.memo(`scope|${namespace}|-`, () =>
+      new SidecarScope(`${namespace}|-`, namespace, undefined, [{ hosts: ALL_HOSTS, services: this.visibleServices(namespace) }], undefined),
+    );
+  }
+
+  /** The mesh VirtualService that routes `hostname` for a scope: as `virtualService`, among those the scope imports. */
+  virtualServiceFor(scope: SidecarScope, hostname: string): ConfigResource<VirtualServiceSpec> | undefined {
+    if (!scope.sidecar) return this.virtualService(scope.namespace, hostname);
+    return this.memo(`vs|${scope.key}|${hostname}`, () =>
+      pickBest(
+        this.virtualServices.filter((vs) => scope.importsConfig(vs.config.metadata.namespace, vs.hosts)),
+        hostname,
+        scope.namespace,
+        (c) => c.spec.exportTo,
+        (c) => (c.metadata.namespace === scope.namespace ? 0 : 1),
+        false,
+      ),
+    );
+  }
+
+  /** Resolved hosts of every mesh VirtualService with its namespace, and the resolved hosts of its destinations. */
+  meshVirtualServices(): readonly { namespace: string; hosts: readonly string[]; destinations: readonly string[] }[] {
+    return this.memo("vs-destinations", () =>
+      this.virtualServices.map((vs) => ({
+        namespace: vs.config.metadata.namespace,
+        hosts: vs.hosts,
+        destinations: destinationHosts(vs.config, this.domain),
+      })),
+    );
+  }
+
+  /**
+   * Istio ConvertToSidecarScope: per egress listener (none = one `*\/*` catch-all), the exported services its hosts
+   * import plus the destinations of the VirtualServices it imports; a listener with a port keeps only that port.
+   * Egress listeners on port 0 (Unix domain sockets) are not supported and ignored.
+   */
+  private buildSidecarScope(key: string, namespace: string, sc: ConfigResource<SidecarSpec>): SidecarScope {
+    const visible = this.visibleServices(namespace);
+    const specs = sc.spec.egress && sc.spec.egress.length > 0 ? sc.spec.egress : [{ hosts: ["*/*"] }];
+    const egress: EgressListenerScope[] = [];
+    for (const e of specs) {
+      const port = e.port?.number;
+      if (port === 0) continue;
+      const hosts = parseEgressHosts(e.hosts, namespace);
+      const picked = new Map<string, Service>();
+      const add = (s: Service): void => {
+        if (picked.has(s.hostname)) return;
+        const r = port === undefined ? s : restrictToPort(s, port);
+        if (r) picked.set(s.hostname, r);
+      };
+      for (const s of visible) if (egressImportsService(hosts, s)) add(s);
+      for (const vs of this.virtualServices) {
+        const ns = vs.config.metadata.namespace;
+        if (!isVisibleTo(vs.config.spec.exportTo, ns, namespace) || !vs.hosts.some((h) => egressImports(hosts, ns, h))) continue;
+        for (const d of destinationHosts(vs.config, this.domain)) {
+          const s = this.service(d);
+          if (s && isVisibleTo(s.exportTo, s.namespace, namespace)) add(s);
+        }
+      }
+      const services = [...picked.values()].sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+      egress.push(port === undefined ? { hosts, services } : { port, hosts, services });
+    }
+    return new SidecarScope(key, namespace, sc, egress, sc.spec.outboundTrafficPolicy?.mode);
+  }
+
   /** A per-push memo for derived values (generators cache namespace-wide results here). */
   memo<T>(key: string, build: () => T): T {
     if (this.memoTable.has(key)) return this.memoTable.get(key) as T;
@@ -121,6 +239,22 @@ export class PushContext {
     this.memoTable.set(key, v);
     return v;
   }
+}
+
+const ALL_HOSTS = Object.freeze([{ namespace: "*", host: "*" }]);
+
+/** The service with only port `port` (the same object when that is its only port); undefined when it has no such port. */
+function restrictToPort(s: Service, port: number): Service | undefined {
+  const p = s.ports.find((x) => x.number === port);
+  if (!p) return undefined;
+  return s.ports.length === 1 ? s : { ...s, ports: [p] };
+}
+
+/** The resolved destination hosts of a VirtualService's http routes. */
+function destinationHosts(vs: ConfigResource<VirtualServiceSpec>, domain: string): string[] {
+  const out = new Set<string>();
+  for (const r of vs.spec.http ?? []) for (const d of r.route ?? []) out.add(resolveHost(d.destination.host, vs.metadata.namespace, domain));
+  return [...out];
 }
 
 function isMeshBound(spec: VirtualServiceSpec): boolean {

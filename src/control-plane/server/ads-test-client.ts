@@ -1,23 +1,24 @@
-// AdsTestClient: a minimal SotW ADS client over a real grpc-js stream, for the control plane's tests.
+// AdsTestClient: a minimal SotW xDS client over a real grpc-js stream (ADS or one per-type service), for the control plane's tests.
 
-import { Client, credentials, type ClientDuplexStream, type ServiceError, type StatusObject } from "@grpc/grpc-js";
+import { Client, credentials, type ClientDuplexStream, type MethodDefinition, type ServiceError, type StatusObject } from "@grpc/grpc-js";
 import { aggregatedDiscoveryService, jsonToStruct, type DiscoveryRequest, type DiscoveryResponse } from "../../xds/discovery.js";
 
-const METHOD = aggregatedDiscoveryService.StreamAggregatedResources;
-
-/** Queues responses so a test can await them one by one; `ended` resolves with the stream's final status. */
-export class AdsTestClient {
+/**
+ * One bidirectional xDS stream of either protocol: queues responses so a test can await them one by one;
+ * `ended` resolves with the stream's final status.
+ */
+export class XdsTestStream<Req, Res> {
   private readonly client: Client;
-  private readonly call: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse>;
-  private readonly queue: DiscoveryResponse[] = [];
+  protected readonly call: ClientDuplexStream<Req, Res>;
+  private readonly queue: Res[] = [];
   private waiter: (() => void) | undefined;
   private done = false;
   readonly ended: Promise<{ code: number; details: string }>;
 
-  constructor(address: string) {
+  constructor(address: string, method: MethodDefinition<Req, Res>) {
     this.client = new Client(address, credentials.createInsecure());
-    this.call = this.client.makeBidiStreamRequest(METHOD.path, METHOD.requestSerialize, METHOD.responseDeserialize);
-    this.call.on("data", (r: DiscoveryResponse) => {
+    this.call = this.client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize);
+    this.call.on("data", (r: Res) => {
       this.queue.push(r);
       this.waiter?.();
     });
@@ -29,6 +30,50 @@ export class AdsTestClient {
       this.done = true;
       this.waiter?.();
     });
+  }
+
+  /** The next response; rejects after `timeoutMs`, or once the stream has ended and every response was read. */
+  async next(timeoutMs = 3000): Promise<Res> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = this.queue.shift();
+      if (r) return r;
+      if (this.done) throw new Error("stream ended");
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no response within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  /** Resolves with the responses that arrived within `ms` (an empty array proves silence). */
+  async drain(ms: number): Promise<Res[]> {
+    await new Promise((r) => setTimeout(r, ms));
+    return this.queue.splice(0);
+  }
+
+  /** Drops the stream abruptly, as a crashing proxy would. */
+  cancel(): void {
+    this.call.cancel();
+    this.client.close();
+  }
+
+  close(): void {
+    this.call.end();
+    this.client.close();
+  }
+}
+
+/** A SotW stream: ADS by default, or one of the per-type services' SotW methods. */
+export class AdsTestClient extends XdsTestStream<DiscoveryRequest, DiscoveryResponse> {
+  constructor(address: string, method: MethodDefinition<DiscoveryRequest, DiscoveryResponse> = aggregatedDiscoveryService.StreamAggregatedResources) {
+    super(address, method);
   }
 
   /** A sidecar-shaped node with the shared naming conventions. */
@@ -52,42 +97,5 @@ export class AdsTestClient {
       resource_names: names,
       ...(error !== undefined && { error_detail: { code: 3, message: error } }),
     });
-  }
-
-  /** The next response; rejects after `timeoutMs`, or once the stream has ended and every response was read. */
-  async next(timeoutMs = 3000): Promise<DiscoveryResponse> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = this.queue.shift();
-      if (r) return r;
-      if (this.done) throw new Error("stream ended");
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no response within ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiter = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.waiter = undefined;
-    }
-  }
-
-  /** Resolves with the responses that arrived within `ms` (an empty array proves silence). */
-  async drain(ms: number): Promise<DiscoveryResponse[]> {
-    await new Promise((r) => setTimeout(r, ms));
-    return this.queue.splice(0);
-  }
-
-  /** Drops the stream abruptly, as a crashing proxy would. */
-  cancel(): void {
-    this.call.cancel();
-    this.client.close();
-  }
-
-  close(): void {
-    this.call.end();
-    this.client.close();
   }
 }

@@ -1,10 +1,9 @@
-// SubscriptionState: the per-(stream, type URL) ACK/NACK state machine of SotW xDS, as pure functions.
+// SubscriptionState: the per-(stream, type URL) subscription and ACK/NACK state machine shared by SotW and delta xDS, as pure functions.
 
-/** The last response sent on this (stream, type). `digest` identifies its content (see AdsServer). */
+/** The last response sent on this (stream, type). */
 export interface SentResponse {
   readonly version: string;
   readonly nonce: string;
-  readonly digest: string;
   readonly time: number;
 }
 
@@ -16,12 +15,20 @@ export interface NackRecord {
   readonly time: number;
 }
 
-/** Immutable; every transition returns a new value. */
+/**
+ * Immutable; every transition returns a new value. SotW and delta differ only in how a request changes it
+ * (`onRequest` / `onDeltaRequest`); what to send is `diff` for both (STYLE habit 3).
+ */
 export interface SubscriptionState {
-  /** LDS/CDS with no names (or "*") subscribe to everything (xDS protocol, "How the client specifies what resources to return"). */
+  /** Subscribed to every resource of the type (xDS protocol, "How the client specifies what resources to return"). */
   readonly wildcard: boolean;
-  /** Requested names, sorted and unique; ignored when `wildcard`. */
+  /** Explicitly subscribed names, sorted and unique (with a SotW wildcard: empty). */
   readonly names: readonly string[];
+  /**
+   * Resource name → version (resource hash) the client holds: what this stream sent it, or, for delta, what it
+   * declared in `initial_resource_versions`. Updated on send, so a NACKed version is not sent again.
+   */
+  readonly known: ReadonlyMap<string, string>;
   readonly sent?: SentResponse;
   /** True from a send until the ACK or NACK carrying its nonce. */
   readonly pending: boolean;
@@ -31,57 +38,171 @@ export interface SubscriptionState {
   readonly lastNack?: NackRecord;
 }
 
-/** The parts of a DiscoveryRequest the state machine reads. `errorMessage` is set iff error_detail was present. */
+/** The parts of a SotW DiscoveryRequest the state machine reads. `errorMessage` is set iff error_detail was present. */
 export interface RequestView {
   readonly resourceNames: readonly string[];
   readonly responseNonce: string;
   readonly errorMessage?: string;
 }
 
+/** The parts of a DeltaDiscoveryRequest the state machine reads. */
+export interface DeltaRequestView {
+  readonly subscribe: readonly string[];
+  readonly unsubscribe: readonly string[];
+  readonly initialVersions: Readonly<Record<string, string>>;
+  readonly responseNonce: string;
+  readonly errorMessage?: string;
+}
+
 /**
- * initial: first request for the type on this stream, or an empty-nonce request (respond).
- * ack / nack: the request answers the latest response. stale: answers an older response (ignored).
+ * initial: first request for the type on this stream (or, SotW, an empty-nonce request). update: delta
+ * subscription change without a nonce. ack / nack: answers the latest response. stale: answers an older one.
  */
-export type RequestKind = "initial" | "ack" | "nack" | "stale";
+export type RequestKind = "initial" | "update" | "ack" | "nack" | "stale";
+
+/** none: send nothing. changes: send what `diff` finds, if anything. always: send even if `diff` finds nothing. */
+export type Respond = "none" | "changes" | "always";
 
 export interface Transition {
   readonly state: SubscriptionState;
   readonly kind: RequestKind;
-  /** The server must send the current resources for `state`'s names now, even if unchanged. */
-  readonly respond: boolean;
+  readonly respond: Respond;
 }
 
+const NOTHING: ReadonlyMap<string, string> = new Map();
+
 /**
- * Applies one request (xDS protocol, "ACK/NACK and resource type instance version"):
- * - no state, or an empty nonce: a (re)subscription: record names and respond.
+ * Applies one SotW request (xDS protocol, "ACK/NACK and resource type instance version"):
+ * - no state, or an empty nonce: a (re)subscription: record names, forget what was sent, respond with everything.
  * - nonce ≠ the last sent nonce: stale, ignored entirely (names included), since a newer response is in flight.
  * - nonce = last sent, error_detail present: NACK. Record it; do not respond (the same version is not resent,
  *   the next push with different content is).
- * - nonce = last sent, no error: ACK of that version. Respond only if the resource names changed.
+ * - nonce = last sent, no error: ACK of that version. Respond if the resource names changed (with the
+ *   resources the client does not hold yet).
  */
 export function onRequest(prev: SubscriptionState | undefined, req: RequestView, wildcardType: boolean, now: number): Transition {
   const wildcard = wildcardType && (req.resourceNames.length === 0 || req.resourceNames.includes("*"));
   const names = wildcard ? [] : normalize(req.resourceNames);
   if (!prev || req.responseNonce === "") {
-    return { kind: "initial", respond: true, state: { pending: false, ackedVersion: "", ...prev, wildcard, names } };
+    return { kind: "initial", respond: "always", state: { pending: false, ackedVersion: "", ...prev, wildcard, names, known: NOTHING } };
   }
-  if (!prev.sent || req.responseNonce !== prev.sent.nonce) return { kind: "stale", respond: false, state: prev };
+  if (!prev.sent || req.responseNonce !== prev.sent.nonce) return { kind: "stale", respond: "none", state: prev };
   const namesChanged = wildcard !== prev.wildcard || !sameNames(names, prev.names);
+  const known = namesChanged && !wildcard ? restrict(prev.known, names) : prev.known;
   if (req.errorMessage !== undefined) {
     const lastNack: NackRecord = { version: prev.sent.version, nonce: prev.sent.nonce, message: req.errorMessage, time: now };
-    return { kind: "nack", respond: false, state: { ...prev, wildcard, names, pending: false, lastNack } };
+    return { kind: "nack", respond: "none", state: { ...prev, wildcard, names, known, pending: false, lastNack } };
   }
-  return { kind: "ack", respond: namesChanged, state: { ...prev, wildcard, names, pending: false, ackedVersion: prev.sent.version } };
+  return {
+    kind: "ack",
+    respond: namesChanged ? "always" : "none",
+    state: { ...prev, wildcard, names, known, pending: false, ackedVersion: prev.sent.version },
+  };
 }
 
-/** Records a response just sent. */
-export function onSent(prev: SubscriptionState, sent: SentResponse): SubscriptionState {
-  return { ...prev, sent, pending: true };
+/**
+ * Applies one delta request (xDS protocol, "Incremental xDS"). Subscription changes apply whatever the nonce,
+ * since delta requests carry changes, not the full set:
+ * - the first request of a type takes `initial_resource_versions` as what the client holds; for LDS/CDS an empty
+ *   subscribe list there means wildcard (the legacy rule, "How the client specifies what resources to return");
+ * - `*` in subscribe / unsubscribe turns the wildcard on / off;
+ * - an unsubscribed name is forgotten (under a wildcard it is marked unknown, so the next response says whether it
+ *   still exists, as go-control-plane does).
+ * The first wildcard request is always answered, even empty (Envoy waits for it to finish initialising);
+ * otherwise a subscription change is answered only if it yields something to send.
+ */
+export function onDeltaRequest(prev: SubscriptionState | undefined, req: DeltaRequestView, wildcardType: boolean, now: number): Transition {
+  let wildcard = prev ? prev.wildcard : wildcardType && req.subscribe.length === 0;
+  const names = new Set(prev?.names);
+  const known = new Map(prev ? prev.known : Object.entries(req.initialVersions));
+  let changed = !prev;
+  for (const name of req.subscribe) {
+    if (name === "*") {
+      changed ||= !wildcard;
+      wildcard = true;
+    } else if (!names.has(name)) {
+      names.add(name);
+      changed = true;
+    }
+  }
+  for (const name of req.unsubscribe) {
+    if (name === "*") {
+      if (!wildcard) continue;
+      wildcard = false;
+      for (const k of known.keys()) if (!names.has(k)) known.delete(k);
+      changed = true;
+    } else if (names.delete(name)) {
+      if (wildcard) known.set(name, "");
+      else known.delete(name);
+      changed = true;
+    }
+  }
+  const base: SubscriptionState = { pending: false, ackedVersion: "", ...prev, wildcard, names: [...names].sort(), known };
+  const respond: Respond = !prev && wildcard ? "always" : changed ? "changes" : "none";
+  if (!prev || req.responseNonce === "") return { kind: prev ? "update" : "initial", respond, state: base };
+  if (!prev.sent || req.responseNonce !== prev.sent.nonce) return { kind: "stale", respond, state: base };
+  if (req.errorMessage !== undefined) {
+    const lastNack: NackRecord = { version: prev.sent.version, nonce: prev.sent.nonce, message: req.errorMessage, time: now };
+    return { kind: "nack", respond, state: { ...base, pending: false, lastNack } };
+  }
+  return { kind: "ack", respond, state: { ...base, pending: false, ackedVersion: prev.sent.version } };
 }
 
-/** Whether a cache change must be pushed: content differs from the last response (a NACKed one included). */
-export function needsPush(state: SubscriptionState, digest: string): boolean {
-  return state.sent?.digest !== digest;
+/** What a response for a state must carry, by name. */
+export interface Diff {
+  /** Available resources whose hash the client does not hold. */
+  readonly updated: string[];
+  /** Names the client holds that are gone: every known one under a wildcard, else the subscribed ones. */
+  readonly removed: string[];
+}
+
+/** Compares what the client holds with `available` (the snapshot's resources of the type). */
+export function diff(state: SubscriptionState, available: ReadonlyMap<string, { readonly hash: string }>): Diff {
+  const updated: string[] = [];
+  const removed: string[] = [];
+  if (state.wildcard) {
+    for (const [name, r] of available) if (state.known.get(name) !== r.hash) updated.push(name);
+    for (const name of state.known.keys()) if (!available.has(name)) removed.push(name);
+    return { updated, removed };
+  }
+  for (const name of state.names) {
+    const r = available.get(name);
+    if (r) {
+      if (state.known.get(name) !== r.hash) updated.push(name);
+    } else if (state.known.has(name)) {
+      removed.push(name);
+    }
+  }
+  return { updated, removed };
+}
+
+/** The resources one response carried: `[name, hash]` pairs; `complete` when it replaces everything the client holds. */
+export interface SentContent {
+  readonly resources: readonly (readonly [string, string])[];
+  readonly removed: readonly string[];
+  readonly complete: boolean;
+}
+
+/** Records a response just sent: it is pending, and the client now holds its resources. */
+export function onSent(prev: SubscriptionState, sent: SentResponse, content: SentContent): SubscriptionState {
+  let known: Map<string, string>;
+  if (content.complete) {
+    known = new Map(content.resources);
+  } else {
+    known = new Map(prev.known);
+    for (const name of content.removed) known.delete(name);
+    for (const [name, hash] of content.resources) known.set(name, hash);
+  }
+  return { ...prev, sent, pending: true, known: prev.wildcard ? known : restrict(known, prev.names) };
+}
+
+function restrict(known: ReadonlyMap<string, string>, names: readonly string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name of names) {
+    const v = known.get(name);
+    if (v !== undefined) out.set(name, v);
+  }
+  return out;
 }
 
 function normalize(names: readonly string[]): string[] {

@@ -7,6 +7,9 @@ import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from "../../xd
 
 const ADMIN = "type.googleapis.com/envoy.admin.v3.";
 
+/** One held resource for the dump: name, resource, last_updated, and its own version (delta's per-resource version). */
+type Item = [string, Record<string, unknown>, string, string];
+
 function typed(typeUrl: string, resource: Record<string, unknown>): Record<string, unknown> {
   return { "@type": typeUrl, ...toProtoJson(typeUrl, resource) };
 }
@@ -23,10 +26,10 @@ export function configDump(
 ): { configs: Record<string, unknown>[] } {
   const entries = (typeUrl: string) => {
     const sub = subs.get(typeUrl);
-    if (!sub) return { version: "", items: [] as Array<[string, Record<string, unknown>, string]> };
+    if (!sub) return { version: "", items: [] as Item[] };
     const items = [...sub.resources.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, r]) => [name, r, (sub.updatedAt.get(name) ?? new Date(0)).toISOString()] as [string, Record<string, unknown>, string]);
+      .map(([name, r]): Item => [name, r, (sub.updatedAt.get(name) ?? new Date(0)).toISOString(), sub.versions.get(name) ?? sub.acceptedVersion]);
     return { version: sub.acceptedVersion, items };
   };
   const clusters = entries(CLUSTER_TYPE);
@@ -37,8 +40,8 @@ export function configDump(
     {
       "@type": `${ADMIN}ClustersConfigDump`,
       version_info: clusters.version,
-      dynamic_active_clusters: clusters.items.map(([, c, at]) => ({
-        version_info: clusters.version,
+      dynamic_active_clusters: clusters.items.map(([, c, at, version]) => ({
+        version_info: version,
         cluster: typed(CLUSTER_TYPE, c),
         last_updated: at,
       })),
@@ -46,15 +49,15 @@ export function configDump(
     {
       "@type": `${ADMIN}ListenersConfigDump`,
       version_info: listeners.version,
-      dynamic_listeners: listeners.items.map(([name, l, at]) => ({
+      dynamic_listeners: listeners.items.map(([name, l, at, version]) => ({
         name,
-        active_state: { version_info: listeners.version, listener: typed(LISTENER_TYPE, l), last_updated: at },
+        active_state: { version_info: version, listener: typed(LISTENER_TYPE, l), last_updated: at },
       })),
     },
     {
       "@type": `${ADMIN}RoutesConfigDump`,
-      dynamic_route_configs: routes.items.map(([, r, at]) => ({
-        version_info: routes.version,
+      dynamic_route_configs: routes.items.map(([, r, at, version]) => ({
+        version_info: version,
         route_config: typed(ROUTE_TYPE, r),
         last_updated: at,
       })),
@@ -64,8 +67,8 @@ export function configDump(
     const eds = entries(ENDPOINT_TYPE);
     configs.push({
       "@type": `${ADMIN}EndpointsConfigDump`,
-      dynamic_endpoint_configs: eds.items.map(([, e, at]) => ({
-        version_info: eds.version,
+      dynamic_endpoint_configs: eds.items.map(([, e, at, version]) => ({
+        version_info: version,
         endpoint_config: typed(ENDPOINT_TYPE, e),
         last_updated: at,
       })),

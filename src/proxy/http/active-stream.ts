@@ -1,8 +1,8 @@
 // ActiveStream: one downstream request through the HCM: headers the proxy adds, filters, routing, response writing.
 
-import { randomUUID } from "node:crypto";
 import { FilterManager, type FilterManagerStream } from "./filter-manager.js";
 import { localReplyBytes, reasonPhrase } from "./local-reply.js";
+import { requestId } from "./request-id.js";
 import type { RequestHead } from "./request-head.js";
 import type { ResponseHead } from "./response-head.js";
 import { ResponseFlag, StreamInfo } from "./stream-info.js";
@@ -40,6 +40,8 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
   private mode = Mode.Passthrough;
   private close: boolean;
   private responsePaused = false;
+  /** The downstream socket is corked from the response head until the end of that upstream read (or of the response). */
+  private corked = false;
 
   constructor(
     private readonly conn: StreamConnection,
@@ -67,7 +69,7 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
       if (h[i] === "x-request-id") hasRequestId = true;
       else if (h[i] === "x-forwarded-proto") hasProto = true;
     }
-    if (!hasRequestId) h.push("x-request-id", randomUUID());
+    if (!hasRequestId) h.push("x-request-id", requestId());
     if (!hasProto) h.push("x-forwarded-proto", "http");
     if (this.head.expectContinue) this.conn.socket.write("HTTP/1.1 100 Continue\r\n\r\n");
     if (hcm.filterFactories.length === 0) {
@@ -192,7 +194,7 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
     s += "\r\n";
     const socket = this.conn.socket;
     socket.cork();
-    process.nextTick(uncork, socket);
+    this.corked = true;
     socket.write(s, "latin1");
     this.streamInfo.bytesSent += s.length;
     return this.mode === Mode.Dechunk;
@@ -216,10 +218,16 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
 
   onResponseEnd(): void {
     if (this.finished) return;
-    const socket = this.conn.socket;
-    if (this.mode === Mode.ChunkEncode) socket.write(LAST_CHUNK);
-    socket.uncork();
+    if (this.mode === Mode.ChunkEncode) this.conn.socket.write(LAST_CHUNK);
+    this.flushResponse();
     this.complete();
+  }
+
+  flushResponse(): void {
+    if (this.corked) {
+      this.corked = false;
+      this.conn.socket.uncork();
+    }
   }
 
   upstreamFailure(status: number, body: string, flag: number): void {
@@ -287,10 +295,6 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
     up.pauseResponse();
     socket.once("drain", () => { this.responsePaused = false; up.resumeResponse(); });
   }
-}
-
-function uncork(socket: import("node:net").Socket): void {
-  socket.uncork();
 }
 
 /** Location for a redirect action (RedirectAction: scheme/host/port/path/prefix rewrite, strip_query). */

@@ -6,6 +6,7 @@ import type { ResponseHead } from "../http/response-head.js";
 import type { Cluster, Host } from "../upstream/cluster.js";
 import type { UpstreamConnection, UpstreamResponseHandler } from "../upstream/upstream-connection.js";
 import type { RouteAction } from "./route-entry.js";
+import { DeadlineEntry, TimeoutQueue } from "./timeout-queue.js";
 
 /** The downstream side an UpstreamRequest reports to (the ActiveStream). */
 export interface UpstreamRequestStream {
@@ -21,6 +22,8 @@ export interface UpstreamRequestStream {
   onResponseHead(head: ResponseHead, serviceTimeMs: number): boolean;
   onResponseData(buf: Buffer, start: number, end: number): void;
   onResponseEnd(): void;
+  /** The bytes of one upstream read were delivered and the response goes on: send what is buffered. */
+  flushResponse(): void;
   /** Fails the request: a local reply when no response has started, else a reset of the downstream. */
   upstreamFailure(status: number, body: string, flag: number): void;
 }
@@ -32,11 +35,13 @@ const PROTOCOL_ERROR = "upstream connect error or disconnect/reset before header
 /** Methods safe to resend after a reused keep-alive connection was closed before any response byte. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
-export class UpstreamRequest implements UpstreamResponseHandler {
+/** Route timeouts of every request in the process. */
+const routeTimeouts = new TimeoutQueue();
+
+export class UpstreamRequest extends DeadlineEntry implements UpstreamResponseHandler {
   private host: Host | undefined;
   private conn: UpstreamConnection | null = null;
   private headBytes = "";
-  private timer: NodeJS.Timeout | undefined;
   private startTime = 0;
   private retried = false;
   private done = false;
@@ -48,7 +53,9 @@ export class UpstreamRequest implements UpstreamResponseHandler {
     private readonly cluster: Cluster,
     private readonly action: Extract<RouteAction, { kind: "cluster" }>,
     private readonly hasBody: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
   get attached(): boolean { return this.conn !== null; }
 
@@ -69,7 +76,7 @@ export class UpstreamRequest implements UpstreamResponseHandler {
     host.stats.rq_total++;
     host.stats.rq_active++;
     this.startTime = performance.now();
-    if (this.action.timeoutMs > 0) this.timer = setTimeout(() => this.onTimeout(), this.action.timeoutMs);
+    if (this.action.timeoutMs > 0) routeTimeouts.arm(this, this.action.timeoutMs, this.startTime);
     this.headBytes = buildRequestHead(this.stream.head, this.action);
     const idle = host.pool.takeIdle();
     if (idle) this.attach(idle);
@@ -115,6 +122,10 @@ export class UpstreamRequest implements UpstreamResponseHandler {
     this.stream.onResponseEnd();
   }
 
+  onReadComplete(): void {
+    this.stream.flushResponse();
+  }
+
   onUpstreamReset(protocolError: boolean, beforeResponse: boolean): void {
     if (this.done) return;
     const reused = this.conn !== null && this.conn.completed > 0;
@@ -151,15 +162,20 @@ export class UpstreamRequest implements UpstreamResponseHandler {
     this.conn = conn;
     conn.begin(this, this.stream.head.method === "HEAD");
     const socket = conn.socket;
-    socket.cork();
-    socket.write(this.headBytes, "latin1");
     const pending = this.stream.takePendingBody();
-    if (pending !== null) for (let i = 0; i < pending.length; i++) socket.write(pending[i]);
-    socket.uncork();
+    if (pending === null) {
+      socket.write(this.headBytes, "latin1");
+    } else {
+      socket.cork();
+      socket.write(this.headBytes, "latin1");
+      for (let i = 0; i < pending.length; i++) socket.write(pending[i]);
+      socket.uncork();
+    }
     if (this.stream.requestEnded) conn.requestDone();
   }
 
-  private onTimeout(): void {
+  /** The route timeout (RouteAction.timeout) passed before the response completed: 504 UT. */
+  onDeadline(): void {
     if (this.done) return;
     this.cluster.stats.upstream_rq_timeout++;
     this.conn?.abort();
@@ -170,7 +186,7 @@ export class UpstreamRequest implements UpstreamResponseHandler {
   private cleanup(): void {
     if (this.done) return;
     this.done = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    routeTimeouts.cancel(this);
     if (this.waitingDrain && this.conn) this.conn.socket.off("drain", this.onDrain);
     this.cluster.stats.upstream_rq_active--;
     this.host!.stats.rq_active--;

@@ -14,6 +14,8 @@ export interface UpstreamResponseHandler {
   onResponseHead(head: ResponseHead): boolean;
   onResponseData(buf: Buffer, start: number, end: number): void;
   onResponseEnd(): void;
+  /** Everything one socket read delivered has been passed on and the response is not complete yet: flush what was corked. */
+  onReadComplete(): void;
   /** The connection closed or sent garbage; `beforeResponse` when no response byte had arrived. */
   onUpstreamReset(protocolError: boolean, beforeResponse: boolean): void;
 }
@@ -78,6 +80,7 @@ export class UpstreamConnection {
     }
     this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     this.process();
+    this.handler?.onReadComplete();
   }
 
   private process(): void {

@@ -1,24 +1,28 @@
-// TypeSubscription: the client side of the xDS protocol for one resource type on one ADS stream.
+// TypeSubscription: the client's state for one xDS resource type, shared by the SotW and delta protocols.
 
-import type { DiscoveryRequest, DiscoveryResponse, XdsNode } from "../../xds/discovery.js";
-
-/** gRPC status INVALID_ARGUMENT, the code Envoy puts in error_detail when it rejects a config. */
-const INVALID_ARGUMENT = 3;
+/** What a response changes once it is accepted: the complete resource set and per-resource versions. */
+export interface MergedResources {
+  resources: Map<string, Record<string, unknown>>;
+  versions: Map<string, string>;
+}
 
 /**
- * What the client knows about one type: the subscription (names, or wildcard), the version it last
- * accepted, the nonce of the last response it saw, and the resources currently applied.
+ * What the client knows about one type: the subscription (names, or wildcard), the resources it holds
+ * with their versions, the version of the last accepted response and the nonce of the last response seen.
+ * Protocol-neutral: `SotwProtocol` and `DeltaProtocol` build requests from it and merge responses into it.
  * Mutated only by the AdsClient, on its event loop turn; readers (admin) treat it as read-only.
  */
 export class TypeSubscription {
-  /** Last accepted version_info ("" before the first ACK). Sent back on reconnect so the server can skip resending. */
+  /** Version of the last accepted response (SotW version_info, delta system_version_info); "" before the first. */
   acceptedVersion = "";
-  /** Nonce of the most recent response; every request echoes it (xDS spec: "ACK/NACK and resource type instance version"). */
+  /** Nonce of the most recent response on the current stream; "" on a fresh stream. */
   lastNonce = "";
-  /** Subscribed resource names; ignored when `wildcard`. */
+  /** Subscribed resource names, sorted and unique; ignored when `wildcard`. */
   names: string[] = [];
   /** Currently applied resources by name, as decoded plain objects. */
   resources = new Map<string, Record<string, unknown>>();
+  /** Version of each held resource (delta: the resource's own version; SotW: the response version that last carried it). */
+  versions = new Map<string, string>();
   /** When each resource was last updated (for config_dump's last_updated). */
   updatedAt = new Map<string, Date>();
   lastError: { version: string; message: string; at: Date } | undefined;
@@ -29,55 +33,43 @@ export class TypeSubscription {
     readonly wildcard: boolean,
   ) {}
 
-  /** The request that opens (or re-opens, after a reconnect) this subscription. */
-  initialRequest(node: XdsNode | undefined): DiscoveryRequest {
-    return {
-      node: node ?? null,
-      type_url: this.typeUrl,
-      version_info: this.acceptedVersion,
-      resource_names: this.wildcard ? [] : [...this.names],
-      response_nonce: "",
-      error_detail: null,
-    };
-  }
-
-  /** ACK: the response's version is now ours. */
-  ack(response: DiscoveryResponse): DiscoveryRequest {
-    this.acceptedVersion = response.version_info;
-    this.lastNonce = response.nonce;
-    return this.request(null);
-  }
-
-  /** NACK: keep the previous version, say why (Envoy fills error_detail with INVALID_ARGUMENT and the reason). */
-  nack(response: DiscoveryResponse, message: string): DiscoveryRequest {
-    this.lastNonce = response.nonce;
-    this.lastError = { version: response.version_info, message, at: new Date() };
-    return this.request({ code: INVALID_ARGUMENT, message });
-  }
-
-  /** Changes the subscribed names; returns the request to send, or undefined when nothing changed. */
-  resubscribe(names: readonly string[]): DiscoveryRequest | undefined {
+  /**
+   * Changes the subscribed names. Returns what was added and removed, or undefined when nothing changed.
+   * Resources of removed names are dropped at once (they are no longer part of the config the client holds).
+   */
+  setNames(names: readonly string[]): { added: string[]; removed: string[] } | undefined {
     const next = [...new Set(names)].sort();
-    if (next.length === this.names.length && next.every((n, i) => n === this.names[i])) return undefined;
-    this.names = next;
+    const before = new Set(this.names);
     const wanted = new Set(next);
-    for (const name of [...this.resources.keys()]) {
-      if (!wanted.has(name)) {
-        this.resources.delete(name);
-        this.updatedAt.delete(name);
-      }
-    }
-    return this.request(null);
+    const added = next.filter((n) => !before.has(n));
+    const removed = this.names.filter((n) => !wanted.has(n));
+    if (added.length === 0 && removed.length === 0) return undefined;
+    this.names = next;
+    for (const name of removed) this.forget(name);
+    return { added, removed };
   }
 
-  private request(errorDetail: DiscoveryRequest["error_detail"]): DiscoveryRequest {
-    return {
-      node: null,
-      type_url: this.typeUrl,
-      version_info: this.acceptedVersion,
-      resource_names: this.wildcard ? [] : [...this.names],
-      response_nonce: this.lastNonce,
-      error_detail: errorDetail,
-    };
+  /** Adopts an accepted response: the merged set becomes what the client holds. */
+  commit(merged: MergedResources, responseVersion: string): void {
+    const now = new Date();
+    for (const [name, resource] of merged.resources) {
+      if (this.resources.get(name) !== resource) this.updatedAt.set(name, now);
+    }
+    for (const name of this.updatedAt.keys()) if (!merged.resources.has(name)) this.updatedAt.delete(name);
+    this.resources = merged.resources;
+    this.versions = merged.versions;
+    this.acceptedVersion = responseVersion;
+    this.lastError = undefined;
+  }
+
+  /** Records a rejected response; what the client holds does not change. */
+  reject(responseVersion: string, message: string): void {
+    this.lastError = { version: responseVersion, message, at: new Date() };
+  }
+
+  private forget(name: string): void {
+    this.resources.delete(name);
+    this.versions.delete(name);
+    this.updatedAt.delete(name);
   }
 }

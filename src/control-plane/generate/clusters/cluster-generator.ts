@@ -4,12 +4,13 @@ import type { ConfigResource } from "../../config/config-resource.js";
 import type { DestinationRuleSpec } from "../../model/istio-specs.js";
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
+import type { SidecarScope } from "../../model/sidecar-scope.js";
 import { shortName, type Service } from "../../model/service.js";
 import { buildInboundKey, buildSubsetKey } from "../../model/subset-key.js";
 import { adsConfigSource, configPath, CONNECT_TIMEOUT, istioMetadata, socketAddress, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { inboundPorts, type InboundPort } from "../inbound-ports.js";
-import { BLACKHOLE_CLUSTER } from "../listeners/listener-generator.js";
+import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from "../listeners/listener-generator.js";
 
 function servicesMetadata(services: readonly Service[]): { host: string; name: string; namespace: string }[] {
   return services.map((s) => ({ host: s.hostname, name: shortName(s.hostname), namespace: s.namespace }));
@@ -30,14 +31,16 @@ function edsCluster(name: string, svc: Service, dr: ConfigResource<DestinationRu
 }
 
 /**
- * The outbound clusters a proxy in `namespace` sees: `outbound|<port>||<fqdn>` for every port of every visible service,
- * plus `outbound|<port>|<subset>|<fqdn>` for each subset of the DestinationRule that proxy uses for the host.
- * Shared by every proxy of the namespace.
+ * The outbound clusters of a scope: `outbound|<port>||<fqdn>` for every port of every service in it, plus
+ * `outbound|<port>|<subset>|<fqdn>` for each subset of the DestinationRule its namespace uses for the host.
+ * A namespace stands for its default scope (every exported service). Shared by every proxy of the scope.
  */
-export function outboundClusters(push: PushContext, namespace: string): readonly GeneratedResource[] {
-  return push.memo(`cds|${namespace}`, () => {
+export function outboundClusters(push: PushContext, scopeOrNamespace: SidecarScope | string): readonly GeneratedResource[] {
+  const scope = typeof scopeOrNamespace === "string" ? push.defaultScope(scopeOrNamespace) : scopeOrNamespace;
+  const namespace = scope.namespace;
+  return push.memo(`cds|${scope.key}`, () => {
     const out: GeneratedResource[] = [];
-    for (const svc of push.visibleServices(namespace)) {
+    for (const svc of scope.services) {
       const dr = push.destinationRule(namespace, svc.hostname);
       for (const p of svc.ports) {
         const name = buildSubsetKey("outbound", "", svc.hostname, p.number);
@@ -76,11 +79,16 @@ function blackHoleCluster(): EnvoyObject {
   return { name: BLACKHOLE_CLUSTER, type: "STATIC", connect_timeout: CONNECT_TIMEOUT, lb_policy: "ROUND_ROBIN" };
 }
 
-/** Every cluster of a sidecar: BlackHoleCluster, outbound (by service, port, subset), inbound by port. */
-export function generateSidecarClusters(proxy: Proxy, push: PushContext): GeneratedResource[] {
-  return [
-    { name: BLACKHOLE_CLUSTER, resource: push.memo("cds|blackhole", blackHoleCluster) },
-    ...outboundClusters(push, proxy.namespace),
-    ...inboundPorts(proxy, push).map((ip) => inboundCluster(proxy, ip)),
-  ];
+/** Istio's PassthroughCluster (ALLOW_ANY): ORIGINAL_DST, the connection's own destination (Weft's data path has no hosts for it). */
+function passthroughCluster(): EnvoyObject {
+  return { name: PASSTHROUGH_CLUSTER, type: "ORIGINAL_DST", connect_timeout: CONNECT_TIMEOUT, lb_policy: "CLUSTER_PROVIDED" };
+}
+
+/** Every cluster of a sidecar: BlackHoleCluster, PassthroughCluster (ALLOW_ANY only), outbound (by service, port, subset), inbound by port. */
+export function generateSidecarClusters(proxy: Proxy, push: PushContext, scope: SidecarScope): GeneratedResource[] {
+  const out: GeneratedResource[] = [{ name: BLACKHOLE_CLUSTER, resource: push.memo("cds|blackhole", blackHoleCluster) }];
+  if (scope.outboundTrafficPolicy === "ALLOW_ANY") out.push({ name: PASSTHROUGH_CLUSTER, resource: push.memo("cds|passthrough", passthroughCluster) });
+  out.push(...outboundClusters(push, scope));
+  for (const ip of inboundPorts(proxy, push)) out.push(inboundCluster(proxy, ip));
+  return out;
 }

@@ -8,6 +8,7 @@ import type { Service } from "../../model/service.js";
 import { buildSubsetKey } from "../../model/subset-key.js";
 import { adsConfigSource, routerFilter, socketAddress, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
+import { faultFilter } from "../policy/fault.js";
 
 const log = new Logger("grpcgen");
 
@@ -37,7 +38,8 @@ function apiListener(name: string, svc: Service, port: number): EnvoyObject {
     api_listener: {
       api_listener: {
         "@type": HCM_TYPE,
-        http_filters: [routerFilter()],
+        // Istio grpcgen: fault (configured per route) then router.
+        http_filters: [faultFilter(), routerFilter()],
         rds: { config_source: adsConfigSource(), route_config_name: buildSubsetKey("outbound", "", svc.hostname, port) },
       },
     },

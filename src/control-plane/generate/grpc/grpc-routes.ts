@@ -4,13 +4,16 @@ import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
 import { buildSubsetKey, parseSubsetKey } from "../../model/subset-key.js";
 import type { GeneratedResource } from "../generated-resource.js";
-import { outboundVirtualHosts } from "../routes/route-generator.js";
+import { virtualHostDomains } from "../routes/virtual-host-domains.js";
+import { grpcServiceRoutes } from "./grpc-service-routes.js";
 
 function routeConfig(name: string, proxy: Proxy, push: PushContext): GeneratedResource | undefined {
   const key = parseSubsetKey(name);
   if (!key || key.direction !== "outbound") return undefined;
   const svc = push.service(key.hostname);
-  const virtualHosts = svc && svc.ports.some((p) => p.number === key.port) ? outboundVirtualHosts([svc], key.port, proxy, push) : [];
+  const virtualHosts = svc && svc.ports.some((p) => p.number === key.port)
+    ? [{ name: `${svc.hostname}:${key.port}`, domains: virtualHostDomains(svc, key.port, proxy.namespace, push.domain), routes: grpcServiceRoutes(svc, key.port, proxy, push) }]
+    : [];
   return { name, resource: { name, virtual_hosts: virtualHosts } };
 }
 

@@ -2,38 +2,40 @@
 
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
+import type { OutboundTrafficPolicyMode, SidecarScope } from "../../model/sidecar-scope.js";
 import { buildInboundKey } from "../../model/subset-key.js";
 import { TCP_PROXY_TYPE } from "../../../xds/type-urls.js";
 import { adsConfigSource, httpConnectionManagerFilter, NO_TIMEOUT, socketAddress, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { inboundPorts, type InboundPort } from "../inbound-ports.js";
-import { outboundHttpPorts } from "../routes/route-generator.js";
 
 export const VIRTUAL_OUTBOUND = "virtualOutbound";
 export const VIRTUAL_OUTBOUND_PORT = 15001;
 export const BLACKHOLE_CLUSTER = "BlackHoleCluster";
+export const PASSTHROUGH_CLUSTER = "PassthroughCluster";
+
+function tcpProxyTo(cluster: string): EnvoyObject {
+  return { name: "envoy.filters.network.tcp_proxy", typed_config: { "@type": TCP_PROXY_TYPE, stat_prefix: cluster, cluster } };
+}
 
 /**
- * Istio's virtualOutbound (REGISTRY_ONLY flavour): 0.0.0.0:15001 with use_original_dst, handing connections to the
- * listener of their original port; what matches none goes to the BlackHoleCluster tcp_proxy chain.
+ * Istio's virtualOutbound: 0.0.0.0:15001 with use_original_dst, handing connections to the listener of their original
+ * port. What matches none goes to BlackHoleCluster (REGISTRY_ONLY), or with a Sidecar's ALLOW_ANY to the
+ * `PassthroughFilterChain` default chain (PassthroughCluster; Weft's data path does not forward it). Without a
+ * Sidecar policy: Weft's shape from before Sidecar support (one BlackHoleCluster chain).
  */
-function virtualOutbound(): EnvoyObject {
+function virtualOutbound(mode: OutboundTrafficPolicyMode | undefined): EnvoyObject {
+  const base = { name: VIRTUAL_OUTBOUND, address: socketAddress("0.0.0.0", VIRTUAL_OUTBOUND_PORT), use_original_dst: { value: true }, traffic_direction: "OUTBOUND" };
+  if (mode === undefined) return { ...base, filter_chains: [{ name: BLACKHOLE_CLUSTER, filters: [tcpProxyTo(BLACKHOLE_CLUSTER)] }] };
   return {
-    name: VIRTUAL_OUTBOUND,
-    address: socketAddress("0.0.0.0", VIRTUAL_OUTBOUND_PORT),
-    use_original_dst: { value: true },
-    traffic_direction: "OUTBOUND",
+    ...base,
     filter_chains: [
-      {
-        name: BLACKHOLE_CLUSTER,
-        filters: [
-          {
-            name: "envoy.filters.network.tcp_proxy",
-            typed_config: { "@type": TCP_PROXY_TYPE, stat_prefix: BLACKHOLE_CLUSTER, cluster: BLACKHOLE_CLUSTER },
-          },
-        ],
-      },
+      { name: "virtualOutbound-blackhole", filter_chain_match: { destination_port: { value: VIRTUAL_OUTBOUND_PORT } }, filters: [tcpProxyTo(BLACKHOLE_CLUSTER)] },
     ],
+    default_filter_chain: {
+      name: "PassthroughFilterChain",
+      filters: [tcpProxyTo(mode === "ALLOW_ANY" ? PASSTHROUGH_CLUSTER : BLACKHOLE_CLUSTER)],
+    },
   };
 }
 
@@ -86,10 +88,11 @@ function inboundListener(proxy: Proxy, ip: InboundPort): EnvoyObject {
   };
 }
 
-/** Every listener of a sidecar, in a stable order: virtualOutbound, outbound by port, inbound by port. */
-export function generateSidecarListeners(proxy: Proxy, push: PushContext): GeneratedResource[] {
-  const out: GeneratedResource[] = [{ name: VIRTUAL_OUTBOUND, resource: push.memo("lds|virtualOutbound", virtualOutbound) }];
-  for (const port of outboundHttpPorts(push, proxy.namespace)) {
+/** Every listener of a sidecar, in a stable order: virtualOutbound, outbound by port (the scope's HTTP ports), inbound by port. */
+export function generateSidecarListeners(proxy: Proxy, push: PushContext, scope: SidecarScope): GeneratedResource[] {
+  const mode = scope.outboundTrafficPolicy;
+  const out: GeneratedResource[] = [{ name: VIRTUAL_OUTBOUND, resource: push.memo(`lds|virtualOutbound|${mode ?? ""}`, () => virtualOutbound(mode)) }];
+  for (const port of scope.httpPorts()) {
     out.push({ name: `0.0.0.0_${port}`, resource: push.memo(`lds|outbound|${port}`, () => outboundListener(port)) });
   }
   for (const ip of inboundPorts(proxy, push)) {

@@ -2,10 +2,12 @@
 
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
-import { isHttpPort, type Service } from "../../model/service.js";
+import type { Service } from "../../model/service.js";
+import type { SidecarScope } from "../../model/sidecar-scope.js";
 import { buildSubsetKey } from "../../model/subset-key.js";
 import { NO_TIMEOUT, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
+import { PASSTHROUGH_CLUSTER } from "../listeners/listener-generator.js";
 import { catchAllMatch } from "./route-match.js";
 import { virtualHostDomains } from "./virtual-host-domains.js";
 import { virtualServiceRoutes } from "./virtual-service-routes.js";
@@ -18,8 +20,8 @@ function defaultRoute(service: Service, port: number, proxy: Proxy): EnvoyObject
 }
 
 /** The routes for a service port: from its VirtualService when one applies to this port, else the default route. */
-function serviceRoutes(service: Service, port: number, proxy: Proxy, push: PushContext): EnvoyObject[] {
-  const vs = push.virtualService(proxy.namespace, service.hostname);
+function serviceRoutes(service: Service, port: number, proxy: Proxy, push: PushContext, scope: SidecarScope): EnvoyObject[] {
+  const vs = push.virtualServiceFor(scope, service.hostname);
   if (vs) {
     const routes = virtualServiceRoutes(vs, port, proxy, push);
     if (routes.length > 0) return routes;
@@ -29,9 +31,16 @@ function serviceRoutes(service: Service, port: number, proxy: Proxy, push: PushC
 
 /**
  * Virtual hosts `<fqdn>:<port>` for the given services. A domain already claimed by an earlier virtual host is dropped
- * (Envoy rejects a RouteConfiguration with duplicate domains; Istio dedupeDomains does the same).
+ * (Envoy rejects a RouteConfiguration with duplicate domains; Istio dedupeDomains does the same). VirtualServices are
+ * those `scope` imports (default: the namespace's default scope).
  */
-export function outboundVirtualHosts(services: readonly Service[], port: number, proxy: Proxy, push: PushContext): EnvoyObject[] {
+export function outboundVirtualHosts(
+  services: readonly Service[],
+  port: number,
+  proxy: Proxy,
+  push: PushContext,
+  scope: SidecarScope = push.defaultScope(proxy.namespace),
+): EnvoyObject[] {
   const seen = new Set<string>();
   const out: EnvoyObject[] = [];
   for (const svc of services) {
@@ -42,45 +51,39 @@ export function outboundVirtualHosts(services: readonly Service[], port: number,
       return true;
     });
     if (domains.length === 0) continue;
-    out.push({ name: `${svc.hostname}:${port}`, domains, routes: serviceRoutes(svc, port, proxy, push) });
+    out.push({ name: `${svc.hostname}:${port}`, domains, routes: serviceRoutes(svc, port, proxy, push, scope) });
   }
   return out;
 }
 
-/** The visible services with an HTTP port `port`, sorted by hostname. */
-export function httpServicesOnPort(push: PushContext, namespace: string, port: number): readonly Service[] {
-  return push.memo(`http-svc|${namespace}|${port}`, () =>
-    push.visibleServices(namespace).filter((s) => s.ports.some((p) => p.number === port && isHttpPort(p))),
-  );
+/**
+ * Istio's catch-all virtual host for a Sidecar's outboundTrafficPolicy: `allow_any` to PassthroughCluster, or
+ * `block_all` answering 502. None without a Sidecar policy (unknown hosts get Envoy's 404 NR, as before).
+ */
+function catchAllVirtualHost(mode: SidecarScope["outboundTrafficPolicy"]): EnvoyObject | undefined {
+  if (mode === "ALLOW_ANY") {
+    return { name: "allow_any", domains: ["*"], routes: [{ name: "allow_any", match: catchAllMatch(), route: { cluster: PASSTHROUGH_CLUSTER, timeout: NO_TIMEOUT } }] };
+  }
+  if (mode === "REGISTRY_ONLY") return { name: "block_all", domains: ["*"], routes: [{ name: "block_all", match: catchAllMatch(), direct_response: { status: 502 } }] };
+  return undefined;
 }
 
-/** The distinct HTTP port numbers of the services a proxy in `namespace` sees, ascending. */
-export function outboundHttpPorts(push: PushContext, namespace: string): readonly number[] {
-  return push.memo(`http-ports|${namespace}`, () => {
-    const ports = new Set<number>();
-    for (const s of push.visibleServices(namespace)) for (const p of s.ports) if (isHttpPort(p)) ports.add(p.number);
-    return [...ports].sort((a, b) => a - b);
-  });
-}
-
-function routeConfig(port: number, proxy: Proxy, push: PushContext): GeneratedResource {
+function routeConfig(port: number, proxy: Proxy, push: PushContext, scope: SidecarScope): GeneratedResource {
   const name = String(port);
-  return {
-    name,
-    resource: { name, virtual_hosts: outboundVirtualHosts(httpServicesOnPort(push, proxy.namespace, port), port, proxy, push) },
-  };
+  const virtualHosts = outboundVirtualHosts(scope.httpServicesOnPort(port), port, proxy, push, scope);
+  const catchAll = catchAllVirtualHost(scope.outboundTrafficPolicy);
+  if (catchAll) virtualHosts.push(catchAll);
+  return { name, resource: { name, virtual_hosts: virtualHosts } };
 }
 
 /**
  * RDS for a sidecar. `names` are port numbers; a requested port without services gets an empty RouteConfiguration
  * (so the listener stops waiting), a non-numeric name is ignored. Without names: every outbound HTTP port.
- * Results are shared across proxies of a namespace unless routes depend on source labels.
+ * Results are shared across proxies of a scope unless routes depend on source labels.
  */
-export function generateSidecarRoutes(proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
-  const ports = names
-    ? names.map(Number).filter((p) => Number.isInteger(p) && p >= 1 && p <= 65535)
-    : outboundHttpPorts(push, proxy.namespace);
+export function generateSidecarRoutes(proxy: Proxy, push: PushContext, scope: SidecarScope, names?: readonly string[]): GeneratedResource[] {
+  const ports = names ? names.map(Number).filter((p) => Number.isInteger(p) && p >= 1 && p <= 65535) : scope.httpPorts();
   return ports.map((port) =>
-    push.hasSourceScopedRoutes ? routeConfig(port, proxy, push) : push.memo(`rds|${proxy.namespace}|${port}`, () => routeConfig(port, proxy, push)),
+    push.hasSourceScopedRoutes ? routeConfig(port, proxy, push, scope) : push.memo(`rds|${scope.key}|${port}`, () => routeConfig(port, proxy, push, scope)),
   );
 }
