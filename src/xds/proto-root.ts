@@ -30,8 +30,6 @@ const PROTO_FILES = [
   "envoy/extensions/transport_sockets/tls/v3/tls.proto",
   "envoy/extensions/transport_sockets/tls/v3/secret.proto",
   "envoy/extensions/clusters/aggregate/v3/cluster.proto",
-  "envoy/admin/v3/config_dump.proto",
-  "envoy/admin/v3/config_dump_shared.proto",
   "udpa/type/v1/typed_struct.proto",
   "xds/type/v3/typed_struct.proto",
 ];

@@ -1,7 +1,7 @@
 // ConfigStore: per-file validation results merged into snapshots with last-good, duplicate and change detection.
 
 import { isDeepStrictEqual } from "node:util";
-import { keyString, type ConfigResource, type ConfigSnapshot, type Diagnostic, type ResourceKey } from "./config-resource.js";
+import { keyString, type ConfigResource, type Diagnostic, type ResourceKey } from "./config-resource.js";
 import { MemorySnapshot } from "./config-snapshot.js";
 import type { LoadedFile } from "./resource-loader.js";
 import { checkReferences } from "./reference-checker.js";

@@ -1,6 +1,6 @@
 // PilotMetrics: the control plane's metrics, declared once with istiod's names, help texts and buckets.
 
-import { MetricsRegistry, type Counter, type Gauge, type Histogram } from "./metrics-registry.js";
+import { MetricsRegistry, type Counter, type Histogram } from "./metrics-registry.js";
 
 /** istio pilot/pkg/xds/monitoring.go buckets. */
 export const CONVERGENCE_BUCKETS = [0.1, 0.5, 1, 3, 5, 10, 20, 30] as const;

@@ -4,7 +4,6 @@ import type { ConfigResource } from "../../config/config-resource.js";
 import { Logger } from "../../../shared/logger.js";
 import { resolveHost } from "../../model/host-name.js";
 import type { DestinationSpec, HTTPMatchRequestSpec, HTTPRouteSpec, VirtualServiceSpec } from "../../model/istio-specs.js";
-import { selectorMatches } from "../../model/labels.js";
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
 import type { Service } from "../../model/service.js";
@@ -16,7 +15,7 @@ import { hashPolicy } from "../policy/load-balancer.js";
 import { retryPolicy } from "../policy/retry-policy.js";
 import { routeTimeoutFields } from "../policy/route-timeout.js";
 import { destinationConsistentHash, serviceConsistentHash } from "../policy/traffic-policy.js";
-import { destinationCluster } from "../routes/virtual-service-routes.js";
+import { destinationCluster, matchApplies } from "../routes/virtual-service-routes.js";
 import { catchAllMatch, isCatchAllMatch, translateRouteMatch } from "../routes/route-match.js";
 
 const log = new Logger("grpcgen");
@@ -41,14 +40,6 @@ function destinationHashPolicies(d: DestinationSpec, vsNamespace: string, proxy:
 }
 
 /** Does a match block apply to this proxy on this port (match.port, gateways, sourceLabels, sourceNamespace)? */
-function matchApplies(m: HTTPMatchRequestSpec | undefined, listenPort: number, proxy: Proxy): boolean {
-  if (!m) return true;
-  if (m.port && m.port !== listenPort) return false;
-  if (m.gateways && m.gateways.length > 0) return m.gateways.includes("mesh");
-  if (!selectorMatches(m.sourceLabels, proxy.labels)) return false;
-  return !m.sourceNamespace || m.sourceNamespace === proxy.namespace;
-}
-
 function routeAction(rule: GrpcRouteRule, vs: ConfigResource<VirtualServiceSpec>, listenPort: number, proxy: Proxy, push: PushContext): EnvoyObject {
   const dests = rule.route!;
   const ns = vs.metadata.namespace;

@@ -28,7 +28,8 @@ export function destinationCluster(dest: DestinationSpec, vsNamespace: string, l
 }
 
 /** Does a match block apply to this proxy on this port (match.port, gateways, sourceLabels, sourceNamespace)? */
-function matchApplies(m: HTTPMatchRequestSpec | undefined, listenPort: number, proxy: Proxy): boolean {
+/** Whether a match block can apply to this proxy's traffic on `listenPort` (port, mesh gateway, source labels/namespace). */
+export function matchApplies(m: HTTPMatchRequestSpec | undefined, listenPort: number, proxy: Proxy): boolean {
   if (!m) return true;
   if (m.port && m.port !== listenPort) return false;
   if (m.gateways && m.gateways.length > 0) return m.gateways.includes("mesh");
