@@ -11,44 +11,12 @@ import {
   configDir, startControlPlane, startSidecar, startVersionApp, serverPort, closeServer, httpGet, waitFor, sleep,
   type ControlPlaneHandle, type WeftProcess,
 } from "./support/mesh-processes.js";
+import { reviewsDestinationRule, reviewsServiceEntry, reviewsVirtualService } from "./support/reviews-mesh.js";
 
 const CLIENT_IP = "127.0.0.60";
 
-const MESH = `
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: reviews
-spec:
-  hosts: [reviews.default.svc.cluster.local]
-  ports:
-  - {number: 9080, name: http, protocol: HTTP}
-  resolution: STATIC
-  workloadSelector:
-    labels: {app: reviews}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: reviews
-spec:
-  host: reviews
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-`;
-
-const GOOD_VS = `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: reviews
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - destination: {host: reviews, subset: v1}
-`;
+const MESH = reviewsServiceEntry() + "---" + reviewsDestinationRule();
+const GOOD_VS = reviewsVirtualService({ subset: "v1" });
 
 let config: Awaited<ReturnType<typeof configDir>>;
 let cp: ControlPlaneHandle;

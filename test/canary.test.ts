@@ -7,59 +7,14 @@ import {
   configDir, startControlPlane, startSidecar, startVersionApp, serverPort, closeServer, httpGet, waitFor,
   type ControlPlaneHandle, type WeftProcess,
 } from "./support/mesh-processes.js";
+import { reviewsDestinationRule, reviewsServiceEntry, reviewsVirtualService } from "./support/reviews-mesh.js";
 
 const CLIENT_IP = "127.0.0.40";
 
-const SERVICES = `
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: reviews
-spec:
-  hosts: [reviews.default.svc.cluster.local]
-  ports:
-  - number: 9080
-    name: http
-    protocol: HTTP
-  resolution: STATIC
-  workloadSelector:
-    labels:
-      app: reviews
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: reviews
-spec:
-  host: reviews
-  subsets:
-  - name: v1
-    labels: {version: v1}
-  - name: v2
-    labels: {version: v2}
-`;
+const SERVICES = reviewsServiceEntry() + "---" + reviewsDestinationRule();
 
 function virtualService(v1: number, v2: number): string {
-  return `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: reviews
-spec:
-  hosts: [reviews]
-  http:
-  - match:
-    - headers:
-        end-user:
-          exact: jason
-    route:
-    - destination: {host: reviews, subset: v2}
-  - route:
-    - destination: {host: reviews, subset: v1}
-      weight: ${v1}
-    - destination: {host: reviews, subset: v2}
-      weight: ${v2}
-`;
+  return reviewsVirtualService({ weights: { v1, v2 }, jason: true });
 }
 
 let config: Awaited<ReturnType<typeof configDir>>;

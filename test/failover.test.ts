@@ -7,6 +7,7 @@ import {
   configDir, startControlPlane, startSidecarWith, startVersionApp, serverPort, closeServer, httpGet, waitFor, sleep,
   type ControlPlaneHandle, type WeftProcess,
 } from "./support/mesh-processes.js";
+import { reviewsDestinationRule, reviewsServiceEntry, reviewsVirtualService } from "./support/reviews-mesh.js";
 
 const CP_A = "127.0.0.90";
 const CP_B = "127.0.0.91";
@@ -17,48 +18,10 @@ const SIDECAR_IPS = ["127.0.0.92", "127.0.0.93", CLIENT_IP];
 
 // Endpoints are declared in config (as Kubernetes would give them), so every control-plane instance serves the
 // same EDS whichever sidecars happen to be connected to it.
-const SERVICES = `
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: reviews
-spec:
-  hosts: [reviews.default.svc.cluster.local]
-  ports:
-  - number: 9080
-    name: http
-    protocol: HTTP
-  resolution: STATIC
-  endpoints:
-  - address: 127.0.0.92
-    labels: {app: reviews, version: v1}
-  - address: 127.0.0.93
-    labels: {app: reviews, version: v2}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: reviews
-spec:
-  host: reviews
-  subsets:
-  - name: v1
-    labels: {version: v1}
-  - name: v2
-    labels: {version: v2}
-`;
+const SERVICES = reviewsServiceEntry({ endpoints: [{ address: "127.0.0.92", version: "v1" }, { address: "127.0.0.93", version: "v2" }] })
+  + "---" + reviewsDestinationRule();
 
-const routeTo = (subset: string) => `
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: reviews
-spec:
-  hosts: [reviews]
-  http:
-  - route:
-    - destination: {host: reviews, subset: ${subset}}
-`;
+const routeTo = (subset: string) => reviewsVirtualService({ subset });
 
 /** Request loops through the client sidecar until stopped (or a safety deadline); records failures and recent versions. */
 class Traffic {

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import * as grpcXds from "@grpc/grpc-js-xds";
 import { configDir, startControlPlane, waitFor, type ControlPlaneHandle } from "./support/mesh-processes.js";
+import { reviewsDestinationRule, reviewsServiceEntry, reviewsVirtualService } from "./support/reviews-mesh.js";
 
 const PATH = "/weft.test.Reviews/Get";
 const json = {
@@ -12,70 +13,28 @@ const json = {
   deserialize: (b: Buffer) => JSON.parse(b.toString()) as { version: string },
 };
 
-const MESH = `
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: reviews
-spec:
-  hosts: [reviews.default.svc.cluster.local]
-  ports:
-  - number: 9080
-    name: grpc
-    protocol: GRPC
-  resolution: STATIC
-  workloadSelector:
-    labels: {app: reviews}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata:
-  name: reviews-v1
-spec:
-  address: 127.0.0.51
-  labels: {app: reviews, version: v1}
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata:
-  name: reviews-v2
-spec:
-  address: 127.0.0.52
-  labels: {app: reviews, version: v2}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: reviews
-spec:
-  host: reviews.default.svc.cluster.local
-  subsets:
-  - name: v1
-    labels: {version: v1}
-  - name: v2
-    labels: {version: v2}
-`;
+const FQDN = "reviews.default.svc.cluster.local";
+const MESH = [
+  reviewsServiceEntry({ protocol: "GRPC" }),
+  workloadEntry("reviews-v1", "127.0.0.51", "v1"),
+  workloadEntry("reviews-v2", "127.0.0.52", "v2"),
+  reviewsDestinationRule(FQDN),
+].join("---");
 
-function virtualService(v1: number, v2: number): string {
+function workloadEntry(name: string, address: string, version: string): string {
   return `
 apiVersion: networking.istio.io/v1
-kind: VirtualService
+kind: WorkloadEntry
 metadata:
-  name: reviews
+  name: ${name}
 spec:
-  hosts: [reviews.default.svc.cluster.local]
-  http:
-  - match:
-    - headers:
-        end-user: {exact: jason}
-    route:
-    - destination: {host: reviews.default.svc.cluster.local, subset: v2}
-  - route:
-    - destination: {host: reviews.default.svc.cluster.local, subset: v1}
-      weight: ${v1}
-    - destination: {host: reviews.default.svc.cluster.local, subset: v2}
-      weight: ${v2}
+  address: ${address}
+  labels: {app: reviews, version: ${version}}
 `;
+}
+
+function virtualService(v1: number, v2: number): string {
+  return reviewsVirtualService({ weights: { v1, v2 }, jason: true, host: FQDN });
 }
 
 let config: Awaited<ReturnType<typeof configDir>>;
