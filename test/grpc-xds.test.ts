@@ -81,7 +81,9 @@ before(async () => {
     xds_servers: [{ server_uri: `127.0.0.1:${cp.xdsPort}`, channel_creds: [{ type: "insecure" }], server_features: ["xds_v3"] }],
     node: {
       id: "sidecar~127.0.0.50~grpc-client.default~default.svc.cluster.local",
-      metadata: { GENERATOR: "grpc", NAMESPACE: "default", INSTANCE_IPS: "127.0.0.50" },
+      // No GENERATOR: grpc here (the other grpc-js-xds tests set it): the control plane must recognise the
+      // client by its user agent and answer the named Listener request with an api_listener anyway.
+      metadata: { NAMESPACE: "default", INSTANCE_IPS: "127.0.0.50" },
       locality: {},
     },
   });

@@ -57,3 +57,13 @@ test("garbage nodes are refused with XDS_BAD_NODE", () => {
     assert.throws(() => parseProxy(n, peer), (e: Error & { code?: string }) => e.code === "XDS_BAD_NODE", JSON.stringify(n));
   }
 });
+
+test("a gRPC xDS client is proxyless by GENERATOR, or by its user agent when GENERATOR is absent", () => {
+  const node = (metadata: Record<string, unknown>, agent?: string) =>
+    ({ id: "sidecar~127.0.0.50~c.default~default.svc.cluster.local", metadata: jsonToStruct(metadata), user_agent_name: agent }) as XdsNode;
+  assert.equal(parseProxy(node({ GENERATOR: "grpc" }), "").type, "grpc");
+  assert.equal(parseProxy(node({}, "gRPC Node Pure JS"), "").type, "grpc");
+  assert.equal(parseProxy(node({}, "envoy"), "").type, "sidecar");
+  assert.equal(parseProxy(node({}, "weft"), "").type, "sidecar");
+  assert.equal(parseProxy(node({ GENERATOR: "sidecar" }, "gRPC Go"), "").type, "sidecar");
+});

@@ -7,7 +7,7 @@ import { WeftError } from "../../shared/weft-error.js";
 /** One connected xDS client. Immutable; built once per stream by parseProxy. */
 export interface Proxy {
   id: string; // node.id
-  type: "sidecar" | "grpc"; // "grpc" when node metadata GENERATOR == "grpc" (Istio's proxyless), else sidecar
+  type: "sidecar" | "grpc"; // "grpc" for proxyless gRPC clients (see isProxylessGrpc), else sidecar
   ip: string; // first of INSTANCE_IPS, else parsed from node.id (sidecar~IP~...), else the peer address
   namespace: string; // NAMESPACE metadata, else from node.id, else "default"
   workloadName: string; // WORKLOAD_NAME, else from node.id
@@ -99,7 +99,7 @@ export function parseProxy(node: XdsNode | null | undefined, peerAddress: string
 
   const proxy: Proxy = {
     id,
-    type: metadata.GENERATOR === "grpc" ? "grpc" : "sidecar",
+    type: isProxylessGrpc(node, metadata) ? "grpc" : "sidecar",
     ip,
     namespace,
     workloadName,
@@ -118,4 +118,14 @@ export function parseProxy(node: XdsNode | null | undefined, peerAddress: string
     if (loc.sub_zone) proxy.locality.subZone = loc.sub_zone;
   }
   return proxy;
+}
+
+/**
+ * Istio marks proxyless clients with node metadata `GENERATOR: grpc`. A gRPC xDS client whose bootstrap lacks
+ * it still names itself in `user_agent_name` ("gRPC Node Pure JS", "gRPC Go", "gRPC Java", "gRPC C-core"),
+ * and must get the gRPC generator's api_listeners either way; Envoy says "envoy".
+ */
+export function isProxylessGrpc(node: XdsNode | null | undefined, metadata: Readonly<Record<string, unknown>>): boolean {
+  if (metadata.GENERATOR !== undefined) return metadata.GENERATOR === "grpc";
+  return /^grpc\b/i.test(node?.user_agent_name ?? "");
 }
