@@ -2,11 +2,12 @@
 
 import { watch, type FSWatcher } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { Logger } from "../../shared/logger.js";
 import type { ConfigSnapshot, ConfigSource, ResourceKey } from "./config-resource.js";
 import { ConfigStore } from "./config-store.js";
 import { loadFile } from "./resource-loader.js";
-import { listYamlTree } from "./yaml-files.js";
+import { isYamlFile, listYamlTree } from "./yaml-files.js";
 
 const log = new Logger("config");
 
@@ -16,9 +17,11 @@ type Listener = (snapshot: ConfigSnapshot, changed: readonly ResourceKey[]) => v
  * Loads every *.yaml/*.yml below `dir` and watches it: one non-recursive fs.watch per directory (inotify on
  * the directory sees creates, edits, renames and deletes of its entries; Node 20's recursive mode on Linux
  * misses atomic-rename saves), re-synced with the tree after each scan, plus a safety-net check every
- * `resyncMs` (default 2000) that stats the files and rescans if any changed unseen. A burst of file events is
- * debounced (`debounceMs`, default 50) into one rescan; only files whose content changed are re-validated. Listeners run synchronously after each commit that published a new snapshot
- * (valid resources or diagnostics changed); `changed` is empty when only diagnostics did.
+ * `resyncMs` (default 2000) that stats the files and rescans the whole tree if any changed unseen. A burst of
+ * file events is debounced (`debounceMs`, default 50) into one scan that re-reads only the files the events
+ * name (the whole tree at start, after the safety net fires, or when a directory comes or goes); only files
+ * whose content changed are re-validated. Listeners run synchronously after each commit that published a new
+ * snapshot (valid resources or diagnostics changed); `changed` is empty when only diagnostics did.
  */
 export class DirectorySource implements ConfigSource {
   private readonly store: ConfigStore;
@@ -34,6 +37,10 @@ export class DirectorySource implements ConfigSource {
   private scanning: Promise<void> | undefined;
   private rescanAgain = false;
   private stopped = false;
+  /** Paths named by watch events since the last scan; a scan reads only these unless `fullScan` is set. */
+  private dirty = new Set<string>();
+  /** Set at start, by the safety net and by events that name no file: the next scan walks the whole tree. */
+  private fullScan = true;
 
   constructor(private readonly dir: string, opts?: { debounceMs?: number; resyncMs?: number; domain?: string }) {
     this.debounceMs = opts?.debounceMs ?? 50;
@@ -68,7 +75,11 @@ export class DirectorySource implements ConfigSource {
     for (const d of dirs) {
       if (this.watchers.has(d)) continue;
       try {
-        const w = watch(d, () => this.schedule());
+        const w = watch(d, (_event, name) => {
+          if (name) this.dirty.add(join(d, name.toString()));
+          else this.fullScan = true;
+          this.schedule();
+        });
         w.on("error", () => {
           w.close();
           this.watchers.delete(d);
@@ -93,9 +104,11 @@ export class DirectorySource implements ConfigSource {
       }
       if (changed) {
         log.debug("config change found by periodic check", { dir: this.dir });
+        this.fullScan = true;
         this.schedule();
       }
     } catch {
+      this.fullScan = true;
       this.schedule();
     }
   }
@@ -136,29 +149,69 @@ export class DirectorySource implements ConfigSource {
   }
 
   private async scanOnce(): Promise<void> {
+    const dirty = this.dirty;
+    this.dirty = new Set();
+    if (this.fullScan) {
+      this.fullScan = false;
+      await this.scanTree();
+    } else if (!(await this.scanPaths(dirty))) {
+      await this.scanTree();
+    }
+    if (this.stopped) return;
+    this.publish();
+  }
+
+  /**
+   * Re-reads only the paths watch events named (a save of one file among thousands costs one read).
+   * Returns false when the tree's shape may have changed (a directory came or went): walk it all then.
+   */
+  private async scanPaths(paths: ReadonlySet<string>): Promise<boolean> {
+    for (const path of paths) {
+      if (basename(path).startsWith(".")) continue;
+      let isDir = false;
+      try {
+        isDir = (await stat(path)).isDirectory();
+      } catch {
+        if (this.watchers.has(path)) return false; // a watched directory is gone
+        if (this.texts.has(path)) this.forget(path);
+        continue;
+      }
+      if (isDir) return false;
+      if (isYamlFile(path)) await this.readOne(path);
+    }
+    return true;
+  }
+
+  private async scanTree(): Promise<void> {
     const { files, dirs } = await listYamlTree(this.dir);
     if (!this.stopped) this.syncWatchers(dirs);
     const present = new Set(files);
-    for (const file of [...this.texts.keys()]) {
-      if (!present.has(file)) {
-        this.texts.delete(file);
-        this.stamps.delete(file);
-        this.store.removeFile(file);
-      }
+    for (const file of [...this.texts.keys()]) if (!present.has(file)) this.forget(file);
+    for (const file of files) await this.readOne(file);
+  }
+
+  /** Reads one file; re-validates it only when its text changed. A file that vanished meanwhile is forgotten. */
+  private async readOne(file: string): Promise<void> {
+    let text: string;
+    try {
+      this.stamps.set(file, await stampOf(file));
+      text = await readFile(file, "utf8");
+    } catch {
+      this.forget(file);
+      return;
     }
-    for (const file of files) {
-      let text: string;
-      try {
-        this.stamps.set(file, await stampOf(file));
-        text = await readFile(file, "utf8");
-      } catch {
-        continue; // removed between listing and reading; the next event rescans
-      }
-      if (this.texts.get(file) === text) continue;
-      this.texts.set(file, text);
-      this.store.setFile(loadFile(file, text));
-    }
-    if (this.stopped) return;
+    if (this.texts.get(file) === text) return;
+    this.texts.set(file, text);
+    this.store.setFile(loadFile(file, text));
+  }
+
+  private forget(file: string): void {
+    this.texts.delete(file);
+    this.stamps.delete(file);
+    this.store.removeFile(file);
+  }
+
+  private publish(): void {
     const before = this.store.snapshot();
     const { snapshot, changed } = this.store.commit();
     if (snapshot === before) return;
