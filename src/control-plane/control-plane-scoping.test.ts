@@ -2,11 +2,10 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ControlPlane } from "./control-plane.js";
-import { DirectorySource } from "./config/directory-source.js";
+import { startLoopbackControlPlane, type LoopbackControlPlane } from "./testing/loopback-control-plane.js";
 import { AdsTestClient } from "./server/ads-test-client.js";
 import { unpackAny } from "../xds/any.js";
 import type { DiscoveryResponse } from "../xds/discovery.js";
@@ -77,6 +76,7 @@ class ScopedClient {
   }
 }
 
+let world: LoopbackControlPlane;
 let dir = "";
 let cp: ControlPlane;
 let monitoring = "";
@@ -92,20 +92,11 @@ async function generations(type: string): Promise<number> {
 }
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "weft-scope-"));
-  await writeFile(join(dir, "mesh.yaml"), [serviceEntry("ns-a", "a"), serviceEntry("ns-b", "b"), sidecarOwnNamespaceOnly].join("---\n"));
-  cp = new ControlPlane({
-    config: new DirectorySource(dir, { debounceMs: 10 }),
-    xdsAddress: "127.0.0.51",
-    xdsPort: 0,
-    monitoringAddress: "127.0.0.51",
-    monitoringPort: 0,
-    debounce: { afterMs: 100, maxMs: 1000 },
-  });
-  await cp.start();
-  monitoring = `127.0.0.51:${cp.monitoringPort}`;
-  a = new ScopedClient(`127.0.0.51:${cp.xdsPort}`, "127.0.0.52", "a", "ns-a");
-  b = new ScopedClient(`127.0.0.51:${cp.xdsPort}`, "127.0.0.53", "b", "ns-b");
+  world = await startLoopbackControlPlane("127.0.0.51", { "mesh.yaml": [serviceEntry("ns-a", "a"), serviceEntry("ns-b", "b"), sidecarOwnNamespaceOnly].join("---\n") });
+  ({ cp, dir } = world);
+  monitoring = world.monitoring;
+  a = new ScopedClient(world.xds, "127.0.0.52", "a", "ns-a");
+  b = new ScopedClient(world.xds, "127.0.0.53", "b", "ns-b");
   await Promise.all([a.settle(), b.settle()]);
   await cp.settled();
   await Promise.all([a.settle(), b.settle()]);
@@ -114,8 +105,7 @@ before(async () => {
 after(async () => {
   a.close();
   b.close();
-  await cp.stop();
-  await rm(dir, { recursive: true, force: true });
+  await world.stop();
 });
 
 test("the ns-a Sidecar (./*) hides b from a; b, without a Sidecar, sees both", () => {

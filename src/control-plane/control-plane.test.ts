@@ -2,13 +2,12 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
 import { ControlPlane } from "./control-plane.js";
-import { DirectorySource } from "./config/directory-source.js";
+import { startLoopbackControlPlane, type LoopbackControlPlane } from "./testing/loopback-control-plane.js";
 import { AdsTestClient } from "./server/ads-test-client.js";
 import { unpackAny } from "../xds/any.js";
 import type { DiscoveryResponse } from "../xds/discovery.js";
@@ -116,6 +115,7 @@ function rdsNames(listener: Record<string, unknown>): string[] {
   return out;
 }
 
+let world: LoopbackControlPlane;
 let dir = "";
 let cp: ControlPlane;
 let xds = "";
@@ -135,19 +135,9 @@ async function metric(name: string): Promise<number> {
 }
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "weft-cp-"));
-  await writeFile(join(dir, "services.yaml"), serviceEntry("ns-a", "a") + "---\n" + serviceEntry("ns-b", "b"));
-  cp = new ControlPlane({
-    config: new DirectorySource(dir, { debounceMs: 10 }),
-    xdsAddress: "127.0.0.41",
-    xdsPort: 0,
-    monitoringAddress: "127.0.0.41",
-    monitoringPort: 0,
-    debounce: { afterMs: 100, maxMs: 1000 },
-  });
-  await cp.start();
-  xds = `127.0.0.41:${cp.xdsPort}`;
-  monitoring = `127.0.0.41:${cp.monitoringPort}`;
+  world = await startLoopbackControlPlane("127.0.0.41", { "services.yaml": serviceEntry("ns-a", "a") + "---\n" + serviceEntry("ns-b", "b") });
+  ({ cp, dir } = world);
+  ({ xds, monitoring } = world);
   a = new MiniEnvoy(xds, "127.0.0.42", "a", "ns-a");
   b = new MiniEnvoy(xds, "127.0.0.43", "b", "ns-b");
   await Promise.all([a.settle(), b.settle()]);
@@ -158,8 +148,7 @@ before(async () => {
 after(async () => {
   a.close();
   b.close();
-  await cp.stop();
-  await rm(dir, { recursive: true, force: true });
+  await world.stop();
 });
 
 test("connected proxies receive their config, and auto-registered proxies become endpoints", async () => {
