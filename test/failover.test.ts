@@ -123,6 +123,7 @@ test("with every control plane down traffic keeps flowing on the last config; a 
 
   planes[0] = await startControlPlane(config.dir, { address: CP_A, xdsPort: XDS_PORT });
   await waitFor(() => traffic!.settledOn("v1"), 30_000, stderr);
-  await waitFor(async () => (await Promise.all(SIDECAR_IPS.map(connectedState))).every((s) => s === 1), 5000, stderr);
+  // Each sidecar retries on its own jittered backoff (up to 15 s after a long outage), so allow more than that.
+  await waitFor(async () => (await Promise.all(SIDECAR_IPS.map(connectedState))).every((s) => s === 1), 20_000, stderr);
   assert.deepEqual(traffic!.failures, []);
 });
