@@ -9,7 +9,8 @@ import { ResponseFlag, StreamInfo } from "./stream-info.js";
 import type { DataPlane } from "./data-plane.js";
 import type { HttpConnectionManagerConfig } from "./http-connection-manager-config.js";
 import { pickCluster, type RouteAction } from "../router/route-entry.js";
-import { UpstreamRequest, type UpstreamRequestStream } from "../router/upstream-request.js";
+import type { UpstreamRequestStream } from "../router/upstream-request.js";
+import { newUpstreamAttempt, type UpstreamAttempt } from "../router/upstream-attempt.js";
 
 /** What a stream needs from its downstream connection. */
 export interface StreamConnection {
@@ -32,7 +33,7 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
   readonly streamInfo = new StreamInfo();
   requestEnded = false;
   private fm: FilterManager | null = null;
-  private upstream: UpstreamRequest | null = null;
+  private upstream: UpstreamAttempt | null = null;
   private pendingBody: Buffer[] | null = null;
   private pendingBytes = 0;
   private responseStarted = false;
@@ -109,7 +110,7 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
       this.sendLocalReply(503, "", ResponseFlag.NoClusterFound);
       return;
     }
-    this.upstream = new UpstreamRequest(this, cluster, action, this.hasBody);
+    this.upstream = newUpstreamAttempt(this, cluster, action, this.hasBody);
     this.upstream.start();
   }
 

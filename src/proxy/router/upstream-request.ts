@@ -26,6 +26,8 @@ export interface UpstreamRequestStream {
   flushResponse(): void;
   /** Fails the request: a local reply when no response has started, else a reset of the downstream. */
   upstreamFailure(status: number, body: string, flag: number): void;
+  /** Response trailers (HTTP/2, gRPC), as flat [name, value, ...] lower-case pairs; called before onResponseEnd. */
+  onResponseTrailers?(trailers: string[]): void;
 }
 
 const CONNECT_FAILURE = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
