@@ -149,7 +149,8 @@ async function runOne(opts: ScaleOptions, mode: XdsMode, scoping: boolean): Prom
   } finally {
     await load?.stop();
     await group.stopAll();
-    await rm(work, { recursive: true, force: true });
+    if (process.env.WEFT_BENCH_KEEP) opts.progress?.(`scale: kept ${work}`);
+    else await rm(work, { recursive: true, force: true });
   }
 }
 

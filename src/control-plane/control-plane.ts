@@ -150,9 +150,10 @@ export class ControlPlane {
     }
   }
 
-  private buildPushContext(): PushContext {
+  /** `changedKinds`: kinds of the config resources changed since the current push context (undefined: unknown). */
+  private buildPushContext(changedKinds?: ReadonlySet<string>): PushContext {
     const started = performance.now();
-    const push = PushContext.build(this.opts.config.current(), [...this.workloads.values()], { domain: this.domain });
+    const push = PushContext.build(this.opts.config.current(), [...this.workloads.values()], { domain: this.domain }, this.push, changedKinds);
     this.metrics.pushContextInit.observe((performance.now() - started) / 1000);
     return push;
   }
@@ -164,7 +165,7 @@ export class ControlPlane {
     const request = this.pending.take();
     let push: PushContext;
     try {
-      push = this.buildPushContext();
+      push = this.buildPushContext(request.full ? undefined : new Set([...request.configs.values()].map((k) => k.kind)));
     } catch (err) {
       this.pending.markFull(); // the changes taken are lost: the next push rebuilds everything
       throw err;

@@ -35,7 +35,9 @@ export class ChildProcessGroup {
     const logFd = openSync(logFile, "w");
     // detached: a process group of its own, so a Ctrl-C in the terminal reaches only the owner, which then
     // stops the children in order (stopAll) instead of each racing to exit on its own.
-    const child = spawn(process.execPath, ["--import", EXIT_WITH_PARENT, script, ...args], {
+    // WEFT_CHILD_NODE_ARGS: extra node flags for every child (profiling, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+    const nodeArgs = process.env.WEFT_CHILD_NODE_ARGS?.split(" ").filter((a) => a !== "") ?? [];
+    const child = spawn(process.execPath, [...nodeArgs, "--import", EXIT_WITH_PARENT, script, ...args], {
       stdio: ["pipe", logFd, logFd],
       env: process.env,
       detached: true,

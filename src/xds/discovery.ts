@@ -3,6 +3,7 @@
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { messageType } from "./proto-root.js";
 import type { EncodedAny } from "./any.js";
+import { encodeDeltaResponse, encodeSotwResponse } from "./response-encoding.js";
 
 /** envoy.config.core.v3.Node as decoded: metadata is a google.protobuf.Struct in its proto shape. */
 export interface XdsNode {
@@ -82,10 +83,15 @@ function codec<T>(fullName: string): { serialize: (v: T) => Buffer; deserialize:
   };
 }
 
+/** Responses built from already-encoded Anys skip protobufjs (the push path's hot spot); others fall back to it. */
+function fastEncoding<T>(c: ReturnType<typeof codec<T>>, fast: (v: T) => Buffer | undefined): ReturnType<typeof codec<T>> {
+  return { serialize: (v: T) => fast(v) ?? c.serialize(v), deserialize: c.deserialize };
+}
+
 const sotwRequest = codec<DiscoveryRequest>("envoy.service.discovery.v3.DiscoveryRequest");
-const sotwResponse = codec<DiscoveryResponse>("envoy.service.discovery.v3.DiscoveryResponse");
+const sotwResponse = fastEncoding(codec<DiscoveryResponse>("envoy.service.discovery.v3.DiscoveryResponse"), encodeSotwResponse);
 const deltaRequest = codec<DeltaDiscoveryRequest>("envoy.service.discovery.v3.DeltaDiscoveryRequest");
-const deltaResponse = codec<DeltaDiscoveryResponse>("envoy.service.discovery.v3.DeltaDiscoveryResponse");
+const deltaResponse = fastEncoding(codec<DeltaDiscoveryResponse>("envoy.service.discovery.v3.DeltaDiscoveryResponse"), encodeDeltaResponse);
 
 export const ADS_SERVICE_NAME = "envoy.service.discovery.v3.AggregatedDiscoveryService";
 

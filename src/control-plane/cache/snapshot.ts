@@ -15,6 +15,8 @@ export interface CachedResource {
   readonly name: string;
   readonly any: EncodedAny;
   readonly hash: string;
+  /** The generated object it was encoded from (for reference checks), when built by a SnapshotBuilder. */
+  readonly resource?: Record<string, unknown>;
 }
 
 /** All resources of one type in a snapshot. `version` changes exactly when a name or a resource's bytes change. */
@@ -35,7 +37,20 @@ export interface ConsistencyReport {
  * Encodings by resource object. Generators share immutable resource objects between proxies and pushes, so a
  * resource seen before is not encoded or hashed again (the bulk of a push's cost with many proxies).
  */
-const encodings = new WeakMap<object, { any: EncodedAny; hash: string }>();
+const encodings = new WeakMap<object, HashedResource>();
+
+/** A CachedResource with the two 32-bit halves of its digest, summed into order-independent type versions. */
+interface HashedResource extends CachedResource {
+  readonly typeUrl: string;
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/**
+ * Type resources by the identity of the input array they were built from: generators return the same memoised
+ * array to every proxy of a scope, so those proxies share one TypeResources (one map, one version) per push.
+ */
+const typeResourcesByInput = new WeakMap<readonly ResourceInput[], { typeUrl: string; value: TypeResources }>();
 
 const EMPTY: TypeResources = { version: versionOf(new Map()), resources: new Map() };
 
@@ -90,22 +105,21 @@ export class SnapshotBuilder {
 
   /**
    * Encodes `inputs` as the complete set of `typeUrl` resources. A later duplicate name replaces an earlier one.
-   * Resource objects must not be mutated afterwards (their encoding is memoised by identity). Throws XDS_ENCODE.
+   * Resource objects must not be mutated afterwards (their encoding is memoised by identity), nor the array (the
+   * TypeResources built from it is memoised by identity too). Throws XDS_ENCODE.
    */
   add(typeUrl: string, inputs: readonly ResourceInput[]): this {
-    const resources = new Map<string, CachedResource>();
-    for (const input of inputs) {
-      let enc = encodings.get(input.resource);
-      if (!enc || enc.any.type_url !== typeUrl) {
-        const any = packAny(typeUrl, input.resource);
-        enc = { any, hash: createHash("sha1").update(typeUrl).update(any.value).digest("hex") };
-        encodings.set(input.resource, enc);
-      }
-      resources.set(input.name, { name: input.name, any: enc.any, hash: enc.hash });
-      if (typeUrl === CLUSTER_TYPE) collectEdsRef(input, this.edsRefs);
-      else if (typeUrl === LISTENER_TYPE) collectRdsRefs(input.resource, this.rdsRefs);
-    }
-    this.byType.set(typeUrl, { version: versionOf(resources), resources });
+    const memo = typeResourcesByInput.get(inputs);
+    const value = memo !== undefined && memo.typeUrl === typeUrl ? memo.value : typeResources(typeUrl, inputs);
+    if (memo === undefined) typeResourcesByInput.set(inputs, { typeUrl, value });
+    return this.reuse(typeUrl, value);
+  }
+
+  /** Takes a type's resources as they are (from an earlier snapshot): nothing is encoded or hashed again. */
+  reuse(typeUrl: string, value: TypeResources): this {
+    this.byType.set(typeUrl, value);
+    if (typeUrl === CLUSTER_TYPE) for (const r of value.resources.values()) collectEdsRef(r, this.edsRefs);
+    else if (typeUrl === LISTENER_TYPE) for (const r of value.resources.values()) collectRdsRefs(r, this.rdsRefs);
     return this;
   }
 
@@ -114,11 +128,49 @@ export class SnapshotBuilder {
   }
 }
 
-/** A short stable digest over names and resource hashes, independent of insertion order. */
+function typeResources(typeUrl: string, inputs: readonly ResourceInput[]): TypeResources {
+  const resources = new Map<string, CachedResource>();
+  for (const input of inputs) resources.set(input.name, hashedResource(typeUrl, input));
+  return { version: versionOf(resources), resources };
+}
+
+function hashedResource(typeUrl: string, input: ResourceInput): HashedResource {
+  const enc = encodings.get(input.resource);
+  if (enc !== undefined && enc.typeUrl === typeUrl && enc.name === input.name) return enc;
+  const any = enc !== undefined && enc.typeUrl === typeUrl ? enc.any : packAny(typeUrl, input.resource);
+  const digest = createHash("sha1").update(typeUrl).update(any.value).digest();
+  const named = createHash("sha1").update(input.name).update("\0").update(digest).digest();
+  const out: HashedResource = {
+    name: input.name, any, hash: digest.toString("hex"), typeUrl, hi: named.readUInt32BE(0), lo: named.readUInt32BE(4),
+    resource: input.resource,
+  };
+  encodings.set(input.resource, out);
+  return out;
+}
+
+/**
+ * A version over names and resource hashes, independent of order: the sum, modulo 2^64, of a digest of each
+ * (name, hash) pair (an additive multiset hash), so building it costs one addition per resource.
+ */
 export function versionOf(resources: ReadonlyMap<string, CachedResource>): string {
-  const h = createHash("sha1");
-  for (const name of [...resources.keys()].sort()) h.update(name).update("\0").update(resources.get(name)!.hash).update("\n");
-  return h.digest("hex").slice(0, 16);
+  let hi = 0;
+  let lo = 0;
+  for (const r of resources.values()) {
+    const h = r as Partial<HashedResource>;
+    let rh: number;
+    let rl: number;
+    if (h.hi !== undefined && h.lo !== undefined) { rh = h.hi; rl = h.lo; }
+    else {
+      const d = createHash("sha1").update(r.name).update("\0").update(r.hash).digest();
+      rh = d.readUInt32BE(0);
+      rl = d.readUInt32BE(4);
+    }
+    lo += rl;
+    hi = (hi + rh + (lo >= 0x1_0000_0000 ? 1 : 0)) >>> 0;
+    lo >>>= 0;
+  }
+  hi = (hi + resources.size) >>> 0;
+  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
 }
 
 function missing(refs: ReadonlySet<string>, present: TypeResources | undefined): string[] {
@@ -128,15 +180,17 @@ function missing(refs: ReadonlySet<string>, present: TypeResources | undefined):
 }
 
 /** An EDS cluster's EDS name: `eds_cluster_config.service_name`, else the cluster name (Envoy cluster.proto). */
-function collectEdsRef(input: ResourceInput, out: Set<string>): void {
-  const c = input.resource;
-  if (c.type !== "EDS") return;
+function collectEdsRef(r: CachedResource, out: Set<string>): void {
+  const c = r.resource;
+  if (c === undefined || c.type !== "EDS") return;
   const eds = c.eds_cluster_config as { service_name?: string } | undefined;
-  out.add(eds?.service_name || (c.name as string) || input.name);
+  out.add(eds?.service_name || (c.name as string) || r.name);
 }
 
 /** RDS names used by HttpConnectionManagers in any filter chain (including the default one) of a listener. */
-function collectRdsRefs(listener: Record<string, unknown>, out: Set<string>): void {
+function collectRdsRefs(r: CachedResource, out: Set<string>): void {
+  const listener = r.resource;
+  if (listener === undefined) return;
   const chains = [...((listener.filter_chains as unknown[] | undefined) ?? [])];
   if (listener.default_filter_chain) chains.push(listener.default_filter_chain);
   for (const chain of chains as { filters?: { typed_config?: Record<string, unknown> }[] }[]) {

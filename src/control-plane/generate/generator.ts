@@ -35,10 +35,14 @@ function generateSidecar(typeUrl: string, proxy: Proxy, push: PushContext, names
     case LISTENER_TYPE:
       return byName(generateSidecarListeners(proxy, push, scope), names);
     case ROUTE_TYPE:
+      // One array per scope when routes do not depend on the proxy's labels: the snapshot layer then shares one
+      // encoded, versioned set between every proxy of the scope.
+      if (names === undefined && !push.hasSourceScopedRoutes) return push.memo(`rds-all|${scope.key}`, () => generateSidecarRoutes(proxy, push, scope));
       return generateSidecarRoutes(proxy, push, scope, names);
     case CLUSTER_TYPE:
       return byName(generateSidecarClusters(proxy, push, scope), names);
     case ENDPOINT_TYPE:
+      if (names === undefined) return push.memo(`eds-all|${scope.key}`, () => generateEndpoints(scope.namespace, push, undefined, () => outboundClusterNames(scope, push)));
       return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(scope, push));
     default:
       return [];
@@ -64,7 +68,7 @@ function generateGrpc(typeUrl: string, proxy: Proxy, push: PushContext, names?: 
 /**
  * Pure: the resources of one type for one proxy. `names` restricts to requested names (RDS, EDS, and LDS/CDS when the
  * client asked by name; undefined = wildcard/all). Never throws for bad config: skips what can't be built and logs
- * once per push. Returned objects are shared between proxies and must not be mutated.
+ * once per push. Returned objects, and the returned arrays, are shared between proxies and must not be mutated.
  */
 export function generate(typeUrl: string, proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
   try {

@@ -51,3 +51,41 @@ test("version changes when workloads or config change and not otherwise", () => 
   assert.notEqual(a.version, c.version);
   assert.notEqual(a.version, d.version);
 });
+
+test("a workload-only change carries config-derived results over and rebuilds only the changed service's endpoints", async () => {
+  const { generate } = await import("../generate/generator.js");
+  const { CLUSTER_TYPE, ENDPOINT_TYPE, ROUTE_TYPE } = await import("../../xds/type-urls.js");
+  const { parseProxy } = await import("./proxy.js");
+  const { jsonToStruct } = await import("../../xds/discovery.js");
+  const withRatings: ResourceDoc[] = [
+    ...docs,
+    { kind: "ServiceEntry", metadata: { name: "ratings" }, spec: { hosts: ["ratings"], ports: [{ number: 9080, name: "http" }], resolution: "STATIC", endpoints: [{ address: "127.0.0.30" }] } },
+  ];
+  const config = new TestSnapshot(withRatings);
+  const client = parseProxy({ id: "sidecar~127.0.0.50~pp.default~default.svc.cluster.local", metadata: jsonToStruct({ NAMESPACE: "default" }) }, "ipv4:127.0.0.50:1");
+  const first = PushContext.build(config, [], { domain: "cluster.local" });
+  const eds = (p: PushContext, name: string) => generate(ENDPOINT_TYPE, client, p).find((c) => c.name === name)!.resource;
+  const cluster = (p: PushContext) => generate(CLUSTER_TYPE, client, p).find((c) => c.name === `outbound|9080||${R}`)!.resource;
+  const ratings = "outbound|9080||ratings.default.svc.cluster.local";
+  // What the first push generated (the memo is filled as proxies are generated).
+  const before = { cluster: cluster(first), routes: generate(ROUTE_TYPE, client, first), ratings: eds(first, ratings), reviews: eds(first, `outbound|9080||${R}`) };
+  const second = PushContext.build(config, [proxyWorkload], { domain: "cluster.local" }, first);
+  assert.notEqual(second.version, first.version);
+  assert.equal(cluster(second), before.cluster, "clusters are the same objects");
+  assert.equal(generate(ROUTE_TYPE, client, second), before.routes, "route configs are the same array");
+  assert.equal(eds(second, ratings), before.ratings, "unchanged service: same assignment object");
+  assert.notEqual(eds(second, `outbound|9080||${R}`), before.reviews, "changed service: rebuilt");
+  assert.equal(JSON.stringify(eds(second, `outbound|9080||${R}`)).includes("127.0.0.12"), true);
+  // A config change never inherits.
+  const secondRoutes = generate(ROUTE_TYPE, client, second);
+  const secondCluster = cluster(second);
+  // A VirtualService change rebuilds routes but keeps clusters; an unknown change (or a kind generators may read
+  // that the table does not know) carries nothing over.
+  const vsChange = PushContext.build(new TestSnapshot(withRatings, 2), [proxyWorkload], { domain: "cluster.local" }, second, new Set(["VirtualService"]));
+  assert.notEqual(generate(ROUTE_TYPE, client, vsChange), secondRoutes);
+  assert.equal(cluster(vsChange), secondCluster);
+  const unknown = PushContext.build(new TestSnapshot(withRatings, 3), [proxyWorkload], { domain: "cluster.local" }, vsChange);
+  assert.notEqual(cluster(unknown), secondCluster);
+  const envoyFilter = PushContext.build(new TestSnapshot(withRatings, 4), [proxyWorkload], { domain: "cluster.local" }, unknown, new Set(["EnvoyFilter"]));
+  assert.notEqual(cluster(envoyFilter), cluster(unknown));
+});

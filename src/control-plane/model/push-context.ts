@@ -50,6 +50,8 @@ export class PushContext {
   /** Sidecars by namespace: those with a workloadSelector first, then the selector-less ones, each in config order. */
   private readonly sidecars = new Map<string, ConfigResource<SidecarSpec>[]>();
   private readonly memoTable = new Map<string, unknown>();
+  private readonly drIndex: HostIndex<DestinationRuleSpec>;
+  private readonly vsIndex: HostIndex<VirtualServiceSpec>;
 
   private constructor(config: ConfigSnapshot, registry: ServiceRegistry, opts: PushContextOptions) {
     const domain = opts.domain;
@@ -66,6 +68,8 @@ export class PushContext {
       .list<VirtualServiceSpec>("VirtualService")
       .filter((c) => isMeshBound(c.spec))
       .map((c, order) => ({ config: c, hosts: (c.spec.hosts ?? []).map((h) => resolveHost(h, c.metadata.namespace, domain)), order }));
+    this.drIndex = indexByHost(this.destinationRules);
+    this.vsIndex = indexByHost(this.virtualServices);
     this.hasSourceScopedRoutes = this.virtualServices.some((vs) =>
       (vs.config.spec.http ?? []).some((r) => (r.match ?? []).some((m) => m.sourceLabels || m.sourceNamespace)),
     );
@@ -81,8 +85,43 @@ export class PushContext {
     this.version = computeVersion(config.revision, registry.workloads);
   }
 
-  static build(config: ConfigSnapshot, workloads: readonly WorkloadInstance[], opts: PushContextOptions): PushContext {
-    return new PushContext(config, buildServiceRegistry(config, workloads, opts.domain), opts);
+  /**
+   * Builds the push context of `config` and `workloads`. With `previous` and the kinds of the config resources that
+   * changed since it (`changedKinds`; empty or omitted when `config` is the very snapshot `previous` was built from),
+   * memoised results that depend on none of those kinds are carried over, as are the endpoint assignments of every
+   * service whose endpoints did not change. Generators then return the very same objects for what did not change,
+   * which the snapshot layer neither re-encodes nor re-hashes (Istio's XDS cache, cleared by config dependencies).
+   */
+  static build(config: ConfigSnapshot, workloads: readonly WorkloadInstance[], opts: PushContextOptions, previous?: PushContext, changedKinds?: ReadonlySet<string>): PushContext {
+    let changed: ReadonlySet<string> | undefined;
+    if (previous !== undefined && previous.domain === opts.domain && previous.rootNamespace === (opts.rootNamespace ?? DEFAULT_ROOT_NAMESPACE)) {
+      if (previous.config === config) changed = NO_KINDS;
+      else if (changedKinds !== undefined && [...changedKinds].every((k) => KNOWN_KINDS.has(k))) changed = changedKinds;
+    }
+    const reuseServices = changed !== undefined && !changed.has("ServiceEntry");
+    const registry = buildServiceRegistry(config, workloads, opts.domain, reuseServices ? { registry: previous!.registry } : undefined);
+    const push = new PushContext(config, registry, opts);
+    if (changed !== undefined) push.inherit(previous!, changed);
+    return push;
+  }
+
+  /** Copies the previous context's memo entries that depend on no changed kind, and unchanged endpoint assignments. */
+  private inherit(previous: PushContext, changedKinds: ReadonlySet<string>): void {
+    const changedHosts = new Set<string>();
+    const before = previous.registry.endpoints;
+    const after = this.registry.endpoints;
+    for (const [key, eps] of after) if (!sameEndpoints(before.get(key), eps)) changedHosts.add(key.slice(0, key.lastIndexOf("|")));
+    for (const key of before.keys()) if (!after.has(key)) changedHosts.add(key.slice(0, key.lastIndexOf("|")));
+    for (const [key, value] of previous.memoTable) {
+      const deps = memoDependencies(key);
+      if (deps === undefined) continue;
+      let affected = false;
+      for (const k of deps) if (changedKinds.has(k)) { affected = true; break; }
+      if (affected) continue;
+      // eds|<dr>|outbound|<port>|<subset>|<host>: also rebuilt when that host's endpoints changed.
+      if (key.startsWith("eds|") && changedHosts.has(key.slice(key.lastIndexOf("|") + 1))) continue;
+      this.memoTable.set(key, value);
+    }
   }
 
   /** Every service, sorted by hostname. */
@@ -122,7 +161,7 @@ export class PushContext {
       const svcNs = this.service(hostname)?.namespace;
       const rank = (c: ConfigResource<DestinationRuleSpec>): number =>
         c.metadata.namespace === namespace ? 0 : c.metadata.namespace === svcNs ? 1 : 2;
-      return pickBest(this.destinationRules, hostname, namespace, (c) => c.spec.exportTo, rank, true);
+      return pickBest(candidatesFor(this.drIndex, hostname), hostname, namespace, (c) => c.spec.exportTo, rank, true);
     });
   }
 
@@ -138,7 +177,7 @@ export class PushContext {
    */
   virtualService(namespace: string, hostname: string): ConfigResource<VirtualServiceSpec> | undefined {
     return this.memo(`vs|${namespace}|${hostname}`, () =>
-      pickBest(this.virtualServices, hostname, namespace, (c) => c.spec.exportTo, (c) => (c.metadata.namespace === namespace ? 0 : 1), false),
+      pickBest(candidatesFor(this.vsIndex, hostname), hostname, namespace, (c) => c.spec.exportTo, (c) => (c.metadata.namespace === namespace ? 0 : 1), false),
     );
   }
 
@@ -177,7 +216,7 @@ export class PushContext {
     if (!scope.sidecar) return this.virtualService(scope.namespace, hostname);
     return this.memo(`vs|${scope.key}|${hostname}`, () =>
       pickBest(
-        this.virtualServices.filter((vs) => scope.importsConfig(vs.config.metadata.namespace, vs.hosts)),
+        candidatesFor(this.vsIndex, hostname).filter((vs) => scope.importsConfig(vs.config.metadata.namespace, vs.hosts)),
         hostname,
         scope.namespace,
         (c) => c.spec.exportTo,
@@ -241,6 +280,71 @@ export class PushContext {
   }
 }
 
+const NO_KINDS: ReadonlySet<string> = new Set();
+
+/** The config kinds generators read. A change of any other kind (or an unknown one) carries nothing over. */
+const KNOWN_KINDS = new Set(["ServiceEntry", "WorkloadEntry", "DestinationRule", "VirtualService", "Sidecar", "Gateway"]);
+
+const SERVICES = ["ServiceEntry"];
+const SCOPED = ["ServiceEntry", "VirtualService", "Sidecar"];
+/**
+ * What each memoised result depends on, by key prefix: the kinds whose change invalidates it (endpoints are
+ * tracked per host separately). A key with no entry here is never carried over.
+ */
+const MEMO_DEPENDENCIES: ReadonlyMap<string, readonly string[]> = new Map([
+  ["svc", SERVICES],
+  ["dr", ["DestinationRule"]],
+  ["vs", ["VirtualService"]],
+  ["vs-destinations", ["VirtualService"]],
+  // A default scope (`scope|<ns>|-`) holds the visible services; one built from a Sidecar also VirtualService destinations.
+  ["scope", SCOPED],
+  ["cds", [...SCOPED, "DestinationRule"]],
+  ["cluster", [...SERVICES, "DestinationRule"]],
+  ["cds-names", [...SCOPED, "DestinationRule"]],
+  ["grpc-cds", [...SCOPED, "DestinationRule"]],
+  ["rds", [...SCOPED, "DestinationRule"]],
+  ["rds-all", [...SCOPED, "DestinationRule"]],
+  ["grpc-rds", [...SCOPED, "DestinationRule"]],
+  ["lds", [...SCOPED, "DestinationRule"]],
+  ["eds", [...SCOPED, "DestinationRule"]],
+]);
+
+/** Default scopes (`<ns>|-`) hold every visible service: VirtualServices and Sidecars do not shape them. */
+const DEFAULT_SCOPE_DEPENDENCIES: ReadonlyMap<string, readonly string[]> = new Map([
+  ["scope", SERVICES],
+  ["cds", [...SERVICES, "DestinationRule"]],
+  ["cds-names", [...SERVICES, "DestinationRule"]],
+]);
+
+function memoDependencies(key: string): readonly string[] | undefined {
+  const bar = key.indexOf("|");
+  const prefix = bar === -1 ? key : key.slice(0, bar);
+  if (key.endsWith("|-")) {
+    const deps = DEFAULT_SCOPE_DEPENDENCIES.get(prefix);
+    if (deps !== undefined) return deps;
+  }
+  return MEMO_DEPENDENCIES.get(prefix);
+}
+
+/** Same endpoints in the same order, field by field. */
+function sameEndpoints(a: readonly ServiceEndpoint[] | undefined, b: readonly ServiceEndpoint[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.address !== y.address || x.port !== y.port || x.weight !== y.weight || x.locality !== y.locality || x.serviceAccount !== y.serviceAccount ||
+      x.workloadName !== y.workloadName || x.namespace !== y.namespace || !sameLabels(x.labels, y.labels)) return false;
+  }
+  return true;
+}
+
+function sameLabels(a: Labels, b: Labels): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 const ALL_HOSTS = Object.freeze([{ namespace: "*", host: "*" }]);
 
 /** The service with only port `port` (the same object when that is its only port); undefined when it has no such port. */
@@ -250,15 +354,47 @@ function restrictToPort(s: Service, port: number): Service | undefined {
   return s.ports.length === 1 ? s : { ...s, ports: [p] };
 }
 
-/** The resolved destination hosts of a VirtualService's http routes. */
+/** The resolved destination hosts of a VirtualService's http, tcp and tls routes. */
 function destinationHosts(vs: ConfigResource<VirtualServiceSpec>, domain: string): string[] {
   const out = new Set<string>();
-  for (const r of vs.spec.http ?? []) for (const d of r.route ?? []) out.add(resolveHost(d.destination.host, vs.metadata.namespace, domain));
+  type Routed = { route?: readonly { destination: { host: string } }[] };
+  const l4 = vs.spec as { tcp?: Routed[]; tls?: Routed[] };
+  for (const r of [...(vs.spec.http ?? []), ...(l4.tcp ?? []), ...(l4.tls ?? [])] as Routed[]) {
+    for (const d of r.route ?? []) out.add(resolveHost(d.destination.host, vs.metadata.namespace, domain));
+  }
   return [...out];
 }
 
 function isMeshBound(spec: VirtualServiceSpec): boolean {
   return !spec.gateways || spec.gateways.length === 0 || spec.gateways.includes("mesh");
+}
+
+/** Rules by exact host, and those with a wildcard host, each list in config order. */
+interface HostIndex<Spec> {
+  exact: Map<string, Resolved<Spec>[]>;
+  wildcard: Resolved<Spec>[];
+}
+
+function indexByHost<Spec>(all: readonly Resolved<Spec>[]): HostIndex<Spec> {
+  const exact = new Map<string, Resolved<Spec>[]>();
+  const wildcard: Resolved<Spec>[] = [];
+  for (const r of all) {
+    if (r.hosts.some((h) => h.includes("*"))) { wildcard.push(r); continue; }
+    for (const h of new Set(r.hosts)) {
+      const list = exact.get(h);
+      if (list) list.push(r);
+      else exact.set(h, [r]);
+    }
+  }
+  return { exact, wildcard };
+}
+
+/** The rules that may cover `hostname`, in config order (what pickBest would find scanning them all). */
+function candidatesFor<Spec>(index: HostIndex<Spec>, hostname: string): readonly Resolved<Spec>[] {
+  const exact = index.exact.get(hostname);
+  if (exact === undefined) return index.wildcard;
+  if (index.wildcard.length === 0) return exact;
+  return [...exact, ...index.wildcard].sort((a, b) => a.order - b.order);
 }
 
 function pickBest<Spec>(

@@ -94,19 +94,31 @@ function compareEndpoints(a: ServiceEndpoint, b: ServiceEndpoint): number {
   return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
 }
 
-export function buildServiceRegistry(config: ConfigSnapshot, given: readonly WorkloadInstance[], domain: string): ServiceRegistry {
+/**
+ * The registry for `config` and the given workloads. `previous`, given when no ServiceEntry changed since it was
+ * built, lends its Service objects (only endpoints are recomputed), so results memoised on them stay valid.
+ */
+export function buildServiceRegistry(config: ConfigSnapshot, given: readonly WorkloadInstance[], domain: string, previous?: { registry: ServiceRegistry }): ServiceRegistry {
   const workloads = allWorkloads(config, given);
+  const reuse = previous?.registry.byHost;
   const byHost = new Map<string, Service>();
   const endpoints = new Map<string, ServiceEndpoint[]>();
+  const byNamespace = new Map<string, WorkloadInstance[]>();
+  for (const w of workloads) {
+    const list = byNamespace.get(w.namespace);
+    if (list) list.push(w);
+    else byNamespace.set(w.namespace, [w]);
+  }
   for (const r of config.list<ServiceEntrySpec>("ServiceEntry")) {
-    for (const svc of servicesOf(r, domain)) {
-      if (byHost.has(svc.hostname)) {
-        log.warn("host declared by several ServiceEntries; the first wins", { host: svc.hostname, ignored: `${r.metadata.namespace}/${r.metadata.name}` });
+    for (const fresh of servicesOf(r, domain)) {
+      if (byHost.has(fresh.hostname)) {
+        if (!reuse) log.warn("host declared by several ServiceEntries; the first wins", { host: fresh.hostname, ignored: `${r.metadata.namespace}/${r.metadata.name}` });
         continue;
       }
+      const svc = reuse?.get(fresh.hostname) ?? fresh;
       byHost.set(svc.hostname, svc);
       const instances: WorkloadEntryLike[] = svc.workloadSelector
-        ? workloads.filter((w) => w.namespace === svc.namespace && selectorMatches(svc.workloadSelector, w.labels))
+        ? (byNamespace.get(svc.namespace) ?? []).filter((w) => selectorMatches(svc.workloadSelector, w.labels))
         : (r.spec.endpoints ?? []).filter((e): e is WorkloadEntrySpec & { address: string } => !!e.address);
       for (const port of svc.ports) {
         let eps = instances.map((w) => endpointFor(w, port, svc.namespace));

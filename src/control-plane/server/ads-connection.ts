@@ -7,6 +7,7 @@ import { Logger } from "../../shared/logger.js";
 import type { CachedResource, Snapshot } from "../cache/snapshot.js";
 import { diff, onDeltaRequest, onRequest, onSent, type Respond, type SubscriptionState, type Transition } from "./subscription-state.js";
 import type { PushTarget } from "./push-queue.js";
+import type { SendBudget } from "./send-budget.js";
 
 const log = new Logger("ads");
 
@@ -41,6 +42,8 @@ export interface ConnectionContext {
   /** Called once, with the first request's node; returns the node or throws (the stream then fails with INVALID_ARGUMENT). */
   attach(conn: AdsConnection, node: XdsNode | null | undefined): ConnectedNode;
   detach(conn: AdsConnection): void;
+  /** Flow control shared by every stream: response bytes written but not flushed. */
+  sendBudget(): SendBudget;
   /** Asks for `conn.push()` under the push throttle. */
   enqueuePush(conn: AdsConnection): void;
   onPush(typeUrl: string): void;
@@ -72,7 +75,7 @@ export class AdsConnection implements PushTarget {
   node: ConnectedNode | undefined;
   readonly connectedAt = Date.now();
   private readonly subs = new Map<string, SubscriptionState>();
-  private readonly held = new Map<string, { version: string; time: number; resources: Map<string, CachedResource> }>();
+  private readonly held = new Map<string, { version: string; time: number }>();
   /** Types whose cache content changed since the last push. */
   private readonly dirty = new Set<string>();
   /** performance.now() of the earliest push trigger behind the dirty types. */
@@ -88,6 +91,9 @@ export class AdsConnection implements PushTarget {
   private draining = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /** Responses waiting for send budget, by type: the strongest respond mode asked for. */
+  private readonly deferred = new Map<string, Respond>();
+  private waitingBudget = false;
 
   constructor(
     readonly streamId: number,
@@ -121,7 +127,15 @@ export class AdsConnection implements PushTarget {
   /** What the client holds per type, as sent on this stream. */
   sent(): ReadonlyMap<string, SentConfig> {
     const out = new Map<string, SentConfig>();
-    for (const [typeUrl, h] of this.held) out.set(typeUrl, { version: h.version, time: h.time, resources: [...h.resources.values()] });
+    const snapshot = this.node ? this.ctx.snapshot(this.node.id) : undefined;
+    for (const [typeUrl, h] of this.held) {
+      // What the client holds: the resources it was sent, as far as the latest snapshot still has them unchanged.
+      const known = this.subs.get(typeUrl)?.known;
+      const available = snapshot?.resources(typeUrl).resources;
+      const resources: CachedResource[] = [];
+      if (known && available) for (const [name, hash] of known) { const r = available.get(name); if (r && r.hash === hash) resources.push(r); }
+      out.set(typeUrl, { version: h.version, time: h.time, resources });
+    }
     return out;
   }
 
@@ -267,6 +281,11 @@ export class AdsConnection implements PushTarget {
   private respond(typeUrl: string, snapshot: Snapshot, respond: Respond): boolean {
     const state = this.subs.get(typeUrl);
     if (!state) return false;
+    if (this.waitingBudget) {
+      // Earlier responses of this stream wait for send budget: keep order (make-before-break) by waiting too.
+      this.defer(typeUrl, respond);
+      return false;
+    }
     const { resources: available } = snapshot.resources(typeUrl);
     const d = diff(state, available);
     const delta = this.protocol === "delta";
@@ -278,37 +297,70 @@ export class AdsConnection implements PushTarget {
     else if (state.wildcard) resources = [...available.values()];
     else resources = state.names.flatMap((name) => available.get(name) ?? []);
     const removed = delta ? d.removed : [];
+    let bytes = 64;
+    for (const r of resources) bytes += r.any.value.length + r.name.length + 16;
+    const budget = this.ctx.sendBudget();
+    if (!budget.tryTake(bytes)) {
+      this.defer(typeUrl, respond);
+      return false;
+    }
+    const release = (): void => budget.release(bytes);
 
     const version = snapshot.version(typeUrl);
     const nonce = (++nonceSeq).toString(36);
     const now = Date.now();
     this.subs.set(typeUrl, onSent(state, { version, nonce, time: now }, { resources: resources.map((r) => [r.name, r.hash]), removed, complete }));
-    this.hold(typeUrl, version, now, resources, removed, complete);
-    if (delta) {
-      this.call.write({
-        system_version_info: version,
-        resources: resources.map((r) => ({ name: r.name, version: r.hash, resource: r.any })),
-        type_url: typeUrl,
-        removed_resources: removed,
-        nonce,
-      } satisfies DeltaDiscoveryResponse);
-    } else {
-      this.call.write({ version_info: version, resources: resources.map((r) => r.any), type_url: typeUrl, nonce } satisfies DiscoveryResponse);
+    this.hold(typeUrl, version, now);
+    try {
+      if (delta) {
+        this.call.write({
+          system_version_info: version,
+          resources: resources.map((r) => ({ name: r.name, version: r.hash, resource: r.any })),
+          type_url: typeUrl,
+          removed_resources: removed,
+          nonce,
+        } satisfies DeltaDiscoveryResponse, release);
+      } else {
+        this.call.write({ version_info: version, resources: resources.map((r) => r.any), type_url: typeUrl, nonce } satisfies DiscoveryResponse, release);
+      }
+    } catch (err) {
+      release();
+      throw err;
     }
     this.ctx.onPush(typeUrl);
     log.debug("pushed", { proxy: this.node?.id, type: shortTypeName(typeUrl), protocol: this.protocol, version, nonce, resources: resources.length, removed: removed.length });
     return true;
   }
 
-  /** Mirrors `onSent` for the resources themselves (config_dump shows what the client holds). */
-  private hold(typeUrl: string, version: string, time: number, resources: CachedResource[], removed: readonly string[], complete: boolean): void {
-    const prev = this.held.get(typeUrl);
-    const map = complete || !prev ? new Map<string, CachedResource>() : prev.resources;
-    for (const name of removed) map.delete(name);
-    for (const r of resources) map.set(r.name, r);
-    const known = this.subs.get(typeUrl)!.known;
-    for (const name of map.keys()) if (!known.has(name)) map.delete(name);
-    this.held.set(typeUrl, { version, time, resources: map });
+  /** Queues a response until the send budget has room; the latest snapshot is diffed when it goes out. */
+  private defer(typeUrl: string, respond: Respond): void {
+    const prev = this.deferred.get(typeUrl);
+    this.deferred.set(typeUrl, prev === "always" || respond === "always" ? "always" : prev === "changes" || respond === "changes" ? "changes" : "none");
+    if (this.waitingBudget) return;
+    this.waitingBudget = true;
+    this.ctx.sendBudget().wait(() => this.onBudget());
+  }
+
+  /** Budget was released: send the deferred responses in push order, each against the latest snapshot. */
+  private onBudget(): void {
+    this.waitingBudget = false;
+    if (this.closed) { this.deferred.clear(); return; }
+    const snapshot = this.node && this.ctx.snapshot(this.node.id);
+    if (!snapshot) return;
+    for (const typeUrl of orderForPush([...this.deferred.keys()])) {
+      const mode = this.deferred.get(typeUrl)!;
+      this.deferred.delete(typeUrl);
+      this.respond(typeUrl, snapshot, mode);
+      if (this.waitingBudget) {
+        // Deferred again: the rest stays queued behind it (respond re-deferred it already).
+        return;
+      }
+    }
+  }
+
+  /** Records the version and time of what was sent (the resources themselves are the subscription's `known`). */
+  private hold(typeUrl: string, version: string, time: number): void {
+    this.held.set(typeUrl, { version, time });
   }
 
   /** After an ACK or NACK of the latest response of a type. */

@@ -15,6 +15,7 @@ import { WeftError } from "../../shared/weft-error.js";
 import type { SnapshotCache } from "../cache/snapshot-cache.js";
 import { CONVERGENCE_BUCKETS, type PilotMetrics } from "../debug/pilot-metrics.js";
 import type { Histogram } from "../debug/metrics-registry.js";
+import { SendBudget } from "./send-budget.js";
 import { AdsConnection, type ConnectedNode, type ConnectionContext, type SentConfig, type XdsProtocol, type XdsRequest, type XdsResponse } from "./ads-connection.js";
 import { defaultPushThrottle, PushQueue } from "./push-queue.js";
 import { RequestLimiter } from "./request-limiter.js";
@@ -75,6 +76,8 @@ export interface AdsServerOptions {
   pushTimeoutMs?: number;
   /** New streams served per second, with a burst of as many, PILOT_MAX_REQUESTS_PER_SECOND (default 100; 0 = no limit). */
   maxRequestsPerSecond?: number;
+  /** Response bytes written to streams and not yet flushed, across all streams, before further responses wait (default 32 MiB; 0 = no limit). */
+  sendBudgetBytes?: number;
 }
 
 /** A node id's open streams, and what `connect` returned for it. */
@@ -99,6 +102,7 @@ export class AdsServer {
   private readonly streams = new Set<AdsConnection>();
   private readonly pushQueue: PushQueue;
   private readonly limiter: RequestLimiter;
+  private readonly budget: SendBudget;
   private readonly queueTime: Histogram;
   private readonly limits: { maxAgeMs: number; maxAgeGraceMs: number };
   private streamSeq = 0;
@@ -120,6 +124,7 @@ export class AdsServer {
       this.queueTime.observe(s),
     );
     this.limiter = new RequestLimiter(opts.maxRequestsPerSecond ?? 100);
+    this.budget = new SendBudget(opts.sendBudgetBytes ?? 32 * 1024 * 1024);
     type Call = ServerDuplexStream<XdsRequest, XdsResponse>;
     this.server.addService(aggregatedDiscoveryService, {
       StreamAggregatedResources: (call: Call) => this.accept(call, "sotw", undefined),
@@ -203,6 +208,7 @@ export class AdsServer {
   }
 
   private readonly context: ConnectionContext = {
+    sendBudget: () => this.budget,
     snapshot: (id) => this.cache.get(id),
     admit: () => this.limiter.admit(),
     attach: (conn, xdsNode) => {

@@ -82,7 +82,8 @@ const NOTHING: ReadonlyMap<string, string> = new Map();
  */
 export function onRequest(prev: SubscriptionState | undefined, req: RequestView, wildcardType: boolean, now: number): Transition {
   const wildcard = wildcardType && (req.resourceNames.length === 0 || req.resourceNames.includes("*"));
-  const names = wildcard ? [] : normalize(req.resourceNames);
+  // Clients repeat the full name list on every ACK (thousands of EDS names): skip the sort when nothing changed.
+  const names = wildcard ? [] : prev !== undefined && !prev.wildcard && sameNameSet(req.resourceNames, prev.names) ? prev.names : normalize(req.resourceNames);
   if (!prev || req.responseNonce === "") {
     return { kind: "initial", respond: "always", state: { pending: false, ackedVersion: "", ...prev, wildcard, names, known: NOTHING } };
   }
@@ -187,13 +188,33 @@ export interface SentContent {
 export function onSent(prev: SubscriptionState, sent: SentResponse, content: SentContent): SubscriptionState {
   let known: Map<string, string>;
   if (content.complete) {
-    known = new Map(content.resources);
+    known = new OwnedKnown(content.resources);
   } else {
-    known = new Map(prev.known);
+    // The map is updated in place when this state machine created it: a push of one resource to a proxy holding
+    // thousands must not copy them all. The previous state must not be used afterwards (callers replace it).
+    known = prev.known instanceof OwnedKnown ? prev.known : new OwnedKnown(prev.known);
     for (const name of content.removed) known.delete(name);
     for (const [name, hash] of content.resources) known.set(name, hash);
   }
-  return { ...prev, sent, pending: true, known: prev.wildcard ? known : restrict(known, prev.names) };
+  // Responses only carry subscribed names (diff walks them), so no restriction to `names` is needed here.
+  return { ...prev, sent, pending: true, known };
+}
+
+/** A known-versions map owned by one subscription state (safe to update in place on the next send). */
+class OwnedKnown extends Map<string, string> {}
+
+/** Whether `raw` (a request's names, in any order, maybe repeated) is exactly the sorted unique set `names`. */
+function sameNameSet(raw: readonly string[], names: readonly string[]): boolean {
+  if (raw.length !== names.length) return false;
+  let sorted = true;
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] !== names[i]) { sorted = false; break; }
+  }
+  if (sorted) return true;
+  const set = new Set(raw);
+  if (set.size !== names.length) return false;
+  for (const n of names) if (!set.has(n)) return false;
+  return true;
 }
 
 function restrict(known: ReadonlyMap<string, string>, names: readonly string[]): Map<string, string> {
