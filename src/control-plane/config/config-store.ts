@@ -5,6 +5,7 @@ import { keyString, type ConfigResource, type Diagnostic, type ResourceKey } fro
 import { MemorySnapshot } from "./config-snapshot.js";
 import type { LoadedFile } from "./resource-loader.js";
 import { checkReferences } from "./reference-checker.js";
+import { checkDelegates } from "./validate-delegates.js";
 
 export interface StoreCommit {
   readonly snapshot: MemorySnapshot;
@@ -82,7 +83,8 @@ export class ConfigStore {
       if (!old || !isDeepStrictEqual(old.spec, r.spec) || !isDeepStrictEqual(old.metadata, r.metadata)) changed.push(keyOf(r));
     }
     for (const [k, old] of previous) if (!next.has(k)) changed.push(keyOf(old));
-    diagnostics.push(...checkReferences(new MemorySnapshot(0, next, []), { domain: this.opts.domain }));
+    const candidate = new MemorySnapshot(0, next, []);
+    diagnostics.push(...checkReferences(candidate, { domain: this.opts.domain }), ...checkDelegates(candidate));
     if (changed.length > 0 || !isDeepStrictEqual(diagnostics, this.current.diagnostics)) {
       // Unchanged resources keep their previous object so consumers can compare by identity.
       for (const [k, r] of next) {

@@ -24,11 +24,11 @@ export function routerFilter(): EnvoyObject {
   return { name: ROUTER_FILTER_NAME, typed_config: { "@type": ROUTER_TYPE } };
 }
 
-/** An HttpConnectionManager network filter; `fields` carries stat_prefix and rds or route_config. */
+/** An HttpConnectionManager network filter; `fields` carries stat_prefix and rds or route_config, and may set http_filters (default: the router alone). */
 export function httpConnectionManagerFilter(fields: EnvoyObject): EnvoyObject {
   return {
     name: HCM_FILTER_NAME,
-    typed_config: { "@type": HCM_TYPE, ...fields, http_filters: [routerFilter()], use_remote_address: { value: false } },
+    typed_config: { "@type": HCM_TYPE, http_filters: [routerFilter()], ...fields, use_remote_address: { value: false } },
   };
 }
 

@@ -45,9 +45,11 @@ test("CDS names: default and subset clusters per port, BlackHoleCluster, no inbo
   assert.equal(c.metadata.filter_metadata.istio.fields.config.stringValue, "/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews");
 });
 
-test("LDS: virtualOutbound, one outbound listener per HTTP port (TCP 3306 skipped), inbound listener for the selected workload", () => {
+test("LDS: virtualOutbound, one outbound listener per port (TCP 3306 → tcp_proxy), inbound listener for the selected workload", () => {
   const ls = byName(LISTENER_TYPE, reviewsV1);
-  assert.deepEqual([...ls.keys()], ["virtualOutbound", "0.0.0.0_9080", "127.0.0.12_9080"]);
+  assert.deepEqual([...ls.keys()], ["virtualOutbound", "0.0.0.0_3306", "0.0.0.0_9080", "127.0.0.12_9080"]);
+  const db = ls.get("0.0.0.0_3306")!;
+  assert.deepEqual(db.filter_chains.map((c: Obj) => c.filters[0].typed_config.cluster), ["outbound|3306||db.default.svc.cluster.local"]);
   const vo = ls.get("virtualOutbound")!;
   assert.deepEqual(vo.address, { socket_address: { address: "0.0.0.0", port_value: 15001 } });
   assert.deepEqual(vo.use_original_dst, { value: true });
@@ -112,7 +114,15 @@ test("RDS: VirtualService rules in order, one route per match block, header/rege
 
 test("a service without VirtualService gets Istio's default route; an undefined subset still gets its route (503 NC at the proxy)", () => {
   const rc = byName(ROUTE_TYPE, productpage, ["9080"]).get("9080")!;
-  assert.deepEqual(rc.virtual_hosts[0].routes, [{ name: "default", match: { prefix: "/" }, route: { cluster: "outbound|9080||productpage.default.svc.cluster.local", timeout: { seconds: 0 } } }]);
+  const retry = {
+    retry_on: "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes", num_retries: { value: 2 }, retriable_status_codes: [503],
+    retry_host_predicate: [{ name: "envoy.retry_host_predicates.previous_hosts", typed_config: { "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate" } }],
+    host_selection_retry_max_attempts: 5,
+  };
+  assert.deepEqual(rc.virtual_hosts[0].routes, [{
+    name: "default", match: { prefix: "/" }, decorator: { operation: "productpage.default.svc.cluster.local:9080/*" },
+    route: { cluster: "outbound|9080||productpage.default.svc.cluster.local", timeout: { seconds: 0 }, max_grpc_timeout: { seconds: 0 }, retry_policy: retry },
+  }]);
   const clusters = new Set(byName(CLUSTER_TYPE).keys());
   const named = rc.virtual_hosts.flatMap((v: Obj) => v.routes).flatMap((r: Obj) => (r.route.cluster ? [r.route.cluster] : r.route.weighted_clusters.clusters.map((c: Obj) => c.name)));
   assert.deepEqual(named.filter((n: string) => !clusters.has(n)), [`outbound|9080|v9|${R}`]);
@@ -160,7 +170,11 @@ test("sourceLabels scope a rule to matching proxies only", () => {
   const r = forPp.virtual_hosts[1].routes[0];
   assertRoundTrip(ROUTE_TYPE, forPp);
   assert.equal(r.route.cluster, "outbound|9080||ratings.other.svc.cluster.local");
-  assert.deepEqual(r.route.retry_policy, { retry_on: "5xx,retriable-status-codes", num_retries: { value: 3 }, retriable_status_codes: [503], per_try_timeout: { seconds: 2 } });
+  assert.deepEqual(r.route.retry_policy, {
+    retry_on: "5xx,retriable-status-codes", num_retries: { value: 3 }, retriable_status_codes: [503], per_try_timeout: { seconds: 2 },
+    retry_host_predicate: [{ name: "envoy.retry_host_predicates.previous_hosts", typed_config: { "@type": "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate" } }],
+    host_selection_retry_max_attempts: 5,
+  });
   const forV1 = generate(ROUTE_TYPE, reviewsV1, scoped, ["9080"])[0]!.resource as Obj;
   assert.equal(forV1.virtual_hosts[1].routes[0].name, "default");
 });

@@ -1,4 +1,4 @@
-// The inbound ports of a sidecar: each HTTP port of each service that selects this proxy's workload.
+// The inbound ports of a sidecar: each port of each service that selects this proxy's workload.
 
 import { selectorMatches } from "../model/labels.js";
 import type { Proxy } from "../model/proxy.js";
@@ -10,6 +10,8 @@ export interface InboundPort {
   port: number;
   servicePort: number;
   services: Service[];
+  /** True when no service declares the port as HTTP (or leaves it undeclared): the inbound listener is tcp_proxy. */
+  tcp: boolean;
 }
 
 /** Service port → endpoint port for the inline endpoints of `svc` whose address is this proxy's IP. */
@@ -26,7 +28,7 @@ function endpointPortsFor(push: PushContext, svc: Service, proxy: Proxy): Map<nu
 /**
  * Services select a proxy through a workloadSelector matching its labels in its namespace, or through an inline
  * ServiceEntry endpoint whose address is the proxy's IP. One InboundPort per distinct endpoint port, ascending.
- * TCP ports are skipped (no TCP inbound path yet).
+ * A port is HTTP when any of its services says HTTP (or leaves the protocol undeclared), else TCP.
  */
 export function inboundPorts(proxy: Proxy, push: PushContext): InboundPort[] {
   const byPort = new Map<number, InboundPort>();
@@ -42,10 +44,12 @@ export function inboundPorts(proxy: Proxy, push: PushContext): InboundPort[] {
     }
     for (const p of svc.ports) {
       const port = ports.get(p.number);
-      if (port === undefined || !isHttpPort(p)) continue;
+      if (port === undefined) continue;
       const entry = byPort.get(port);
-      if (entry) entry.services.push(svc);
-      else byPort.set(port, { port, servicePort: p.number, services: [svc] });
+      if (entry) {
+        entry.services.push(svc);
+        if (isHttpPort(p)) entry.tcp = false;
+      } else byPort.set(port, { port, servicePort: p.number, services: [svc], tcp: !isHttpPort(p) });
     }
   }
   return [...byPort.values()].sort((a, b) => a.port - b.port);

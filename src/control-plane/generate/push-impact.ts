@@ -9,6 +9,7 @@ import type { PushContext } from "../model/push-context.js";
 import type { PushRequest } from "../model/push-request.js";
 import type { SidecarScope } from "../model/sidecar-scope.js";
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from "../../xds/type-urls.js";
+import { delegatingRootHosts } from "./routes/delegate-routes.js";
 
 /** Every type a sidecar or gRPC proxy is generated, in make-before-break order (CDS, EDS, LDS, RDS). */
 export const ALL_TYPES: readonly string[] = Object.freeze([CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE]);
@@ -34,7 +35,7 @@ interface WorkloadSelection {
 /**
  * Built once per push from the request and both push contexts; `typesFor` is then asked for every connected proxy.
  * Rules (Istio's, simplified; when unsure, rebuild):
- * - VirtualService → RDS of proxies whose scope has a service its hosts cover (old or new version).
+ * - VirtualService → RDS (and LDS when it has tcp/tls routes) of proxies whose scope has a service its hosts cover (old or new version).
  * - DestinationRule → CDS+EDS of proxies whose scope has its host.
  * - ServiceEntry → everything, for proxies whose scope has one of its hosts or that it selects as workloads; RDS of
  *   proxies routing to its hosts through a VirtualService (destination ports may change).
@@ -115,7 +116,12 @@ export class PushImpact {
     switch (key.kind) {
       case "VirtualService":
         for (const r of this.versions<VirtualServiceSpec>(key)) {
-          this.hostChanges.push({ hosts: (r.spec.hosts ?? []).map((h) => resolveHost(h, r.metadata.namespace, domain)), types: [ROUTE_TYPE] });
+          const l4 = r.spec as VirtualServiceSpec & { tcp?: unknown[]; tls?: unknown[] };
+          const types = (l4.tcp?.length ?? 0) + (l4.tls?.length ?? 0) > 0 ? [LISTENER_TYPE, ROUTE_TYPE] : [ROUTE_TYPE];
+          const hosts = (r.spec.hosts ?? []).length > 0
+            ? r.spec.hosts!.map((h) => resolveHost(h, r.metadata.namespace, domain))
+            : delegatingRootHosts([this.prev.config, this.next.config], r.metadata.namespace, r.metadata.name, (h, ns) => resolveHost(h, ns, domain));
+          this.hostChanges.push({ hosts, types });
         }
         return true;
       case "DestinationRule":

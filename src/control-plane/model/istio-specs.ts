@@ -64,6 +64,7 @@ export interface HTTPMatchRequestSpec {
   sourceNamespace?: string;
   gateways?: string[];
   ignoreUriCase?: boolean;
+  statPrefix?: string;
 }
 
 export interface DestinationSpec {
@@ -93,12 +94,40 @@ export interface HTTPRouteSpec {
   name?: string;
   match?: HTTPMatchRequestSpec[];
   route?: HTTPRouteDestinationSpec[];
-  redirect?: { uri?: string; authority?: string; port?: number; scheme?: string; redirectCode?: number };
+  redirect?: {
+    uri?: string; authority?: string; port?: number; derivePort?: "FROM_PROTOCOL_DEFAULT" | "FROM_REQUEST_PORT"; scheme?: string; redirectCode?: number;
+  };
   directResponse?: { status: number; body?: { string?: string; bytes?: string } };
-  rewrite?: { uri?: string; authority?: string };
+  rewrite?: { uri?: string; authority?: string; uriRegexRewrite?: { match?: string; rewrite?: string } };
   timeout?: string;
-  retries?: { attempts?: number; perTryTimeout?: string; retryOn?: string };
+  retries?: {
+    attempts?: number; perTryTimeout?: string; retryOn?: string; retryRemoteLocalities?: boolean; retryIgnorePreviousHosts?: boolean; backoff?: string;
+  };
   headers?: HeadersSpec;
+  /** A delegate VirtualService (no hosts) whose http routes replace this one, merged (Istio mergeHTTPRoutes). */
+  delegate?: { name?: string; namespace?: string };
+  mirror?: DestinationSpec;
+  mirrorPercentage?: { value?: number };
+  /** Deprecated integer percent. */
+  mirrorPercent?: number;
+  mirrors?: { destination?: DestinationSpec; percentage?: { value?: number } }[];
+  corsPolicy?: CorsPolicySpec;
+  fault?: {
+    delay?: { fixedDelay?: string; exponentialDelay?: string; percentage?: { value?: number }; percent?: number };
+    abort?: { httpStatus?: number; grpcStatus?: string; http2Error?: string; percentage?: { value?: number } };
+  };
+}
+
+export interface CorsPolicySpec {
+  allowOrigins?: StringMatchSpec[];
+  /** Deprecated exact origins. */
+  allowOrigin?: string[];
+  allowMethods?: string[];
+  allowHeaders?: string[];
+  exposeHeaders?: string[];
+  maxAge?: string;
+  allowCredentials?: boolean;
+  unmatchedPreflights?: "UNSPECIFIED" | "FORWARD" | "IGNORE";
 }
 
 export interface VirtualServiceSpec {

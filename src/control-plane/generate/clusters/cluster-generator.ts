@@ -5,22 +5,25 @@ import type { DestinationRuleSpec } from "../../model/istio-specs.js";
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
 import type { SidecarScope } from "../../model/sidecar-scope.js";
-import { shortName, type Service } from "../../model/service.js";
+import { shortName, type Service, type ServicePort } from "../../model/service.js";
 import { buildInboundKey, buildSubsetKey } from "../../model/subset-key.js";
 import { adsConfigSource, configPath, CONNECT_TIMEOUT, istioMetadata, socketAddress, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { inboundPorts, type InboundPort } from "../inbound-ports.js";
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from "../listeners/listener-generator.js";
+import type { TrafficPolicySpec } from "../policy/istio-policy-specs.js";
+import { clusterTrafficPolicy, portLevelTrafficPolicy } from "../policy/traffic-policy.js";
+import { httpProtocolOptions } from "./http-protocol-options.js";
 
 function servicesMetadata(services: readonly Service[]): { host: string; name: string; namespace: string }[] {
   return services.map((s) => ({ host: s.hostname, name: shortName(s.hostname), namespace: s.namespace }));
 }
 
-function edsCluster(name: string, svc: Service, dr: ConfigResource<DestinationRuleSpec> | undefined, subset: string): EnvoyObject {
+function edsCluster(name: string, svc: Service, port: ServicePort, dr: ConfigResource<DestinationRuleSpec> | undefined, subset: string): EnvoyObject {
   const md: Record<string, unknown> = { services: servicesMetadata([svc]) };
   if (dr) md.config = configPath("destination-rule", dr.metadata.namespace, dr.metadata.name);
   if (subset) md.subset = subset;
-  return {
+  const cluster: EnvoyObject = {
     name,
     type: "EDS",
     eds_cluster_config: { eds_config: adsConfigSource(), service_name: name },
@@ -28,6 +31,9 @@ function edsCluster(name: string, svc: Service, dr: ConfigResource<DestinationRu
     lb_policy: "ROUND_ROBIN",
     metadata: istioMetadata(md),
   };
+  const protocolOptions = httpProtocolOptions(port.protocol, true, clusterTrafficPolicy(dr?.spec, subset, port.number)?.connectionPool);
+  if (protocolOptions) cluster.typed_extension_protocol_options = protocolOptions;
+  return cluster;
 }
 
 /**
@@ -42,12 +48,14 @@ export function outboundClusters(push: PushContext, scopeOrNamespace: SidecarSco
     const out: GeneratedResource[] = [];
     for (const svc of scope.services) {
       const dr = push.destinationRule(namespace, svc.hostname);
+      // One object per (DestinationRule, cluster): proxies of every namespace that resolve the same rule share it.
+      const drId = dr ? `${dr.metadata.namespace}/${dr.metadata.name}` : "-";
       for (const p of svc.ports) {
         const name = buildSubsetKey("outbound", "", svc.hostname, p.number);
-        out.push({ name, resource: edsCluster(name, svc, dr, "") });
+        out.push({ name, resource: push.memo(`cluster|${drId}|${name}`, () => edsCluster(name, svc, p, dr, "")) });
         for (const s of dr?.spec.subsets ?? []) {
           const sname = buildSubsetKey("outbound", s.name, svc.hostname, p.number);
-          out.push({ name: sname, resource: edsCluster(sname, svc, dr, s.name) });
+          out.push({ name: sname, resource: push.memo(`cluster|${drId}|${sname}`, () => edsCluster(sname, svc, p, dr, s.name)) });
         }
       }
     }
@@ -55,13 +63,23 @@ export function outboundClusters(push: PushContext, scopeOrNamespace: SidecarSco
   });
 }
 
-/** `inbound|<port>||`: STATIC to the app at APP_ADDRESS (default 127.0.0.1) : APP_PORT (default the inbound port). */
-function inboundCluster(proxy: Proxy, ip: InboundPort): GeneratedResource {
+/**
+ * `inbound|<port>||`: STATIC to the app at APP_ADDRESS (default 127.0.0.1) : APP_PORT (default the inbound port).
+ * Its upstream protocol follows the first service's port (Istio builds it from the first ServiceTarget), with the
+ * connectionPool of that service's DestinationRule (port level applied).
+ */
+function inboundCluster(proxy: Proxy, push: PushContext, ip: InboundPort): GeneratedResource {
   const name = buildInboundKey(ip.port);
+  const svc = ip.services[0]!;
+  const protocol = svc.ports.find((p) => p.number === ip.servicePort)?.protocol ?? "";
+  const dr = push.destinationRule(proxy.namespace, svc.hostname);
+  const policy = portLevelTrafficPolicy(dr?.spec.trafficPolicy as TrafficPolicySpec | undefined, ip.servicePort).policy;
+  const protocolOptions = httpProtocolOptions(protocol, false, policy?.connectionPool);
   return {
     name,
     resource: {
       name,
+      ...(protocolOptions ? { typed_extension_protocol_options: protocolOptions } : {}),
       type: "STATIC",
       connect_timeout: CONNECT_TIMEOUT,
       lb_policy: "ROUND_ROBIN",
@@ -89,6 +107,6 @@ export function generateSidecarClusters(proxy: Proxy, push: PushContext, scope: 
   const out: GeneratedResource[] = [{ name: BLACKHOLE_CLUSTER, resource: push.memo("cds|blackhole", blackHoleCluster) }];
   if (scope.outboundTrafficPolicy === "ALLOW_ANY") out.push({ name: PASSTHROUGH_CLUSTER, resource: push.memo("cds|passthrough", passthroughCluster) });
   out.push(...outboundClusters(push, scope));
-  for (const ip of inboundPorts(proxy, push)) out.push(inboundCluster(proxy, ip));
+  for (const ip of inboundPorts(proxy, push)) out.push(inboundCluster(proxy, push, ip));
   return out;
 }

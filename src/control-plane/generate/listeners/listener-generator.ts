@@ -1,22 +1,29 @@
-// LDS for sidecars: virtualOutbound, one `0.0.0.0_<port>` outbound listener per HTTP port, and inbound `<ip>_<port>`.
+// LDS for sidecars: virtualOutbound, one `0.0.0.0_<port>` outbound listener per service port, and inbound `<ip>_<port>`.
 
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
 import type { OutboundTrafficPolicyMode, SidecarScope } from "../../model/sidecar-scope.js";
 import { buildInboundKey } from "../../model/subset-key.js";
-import { TCP_PROXY_TYPE } from "../../../xds/type-urls.js";
+import { isHttpPort, type Service } from "../../model/service.js";
+import { TLS_INSPECTOR_TYPE } from "../../../xds/type-urls.js";
 import { adsConfigSource, httpConnectionManagerFilter, NO_TIMEOUT, socketAddress, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { inboundPorts, type InboundPort } from "../inbound-ports.js";
+import { httpFilters } from "./http-filters.js";
+import { needsTlsInspector, outboundL4Chains } from "./outbound-l4-chains.js";
+import type { L4VirtualServiceSpec } from "./l4-route-specs.js";
+import { tcpProxyFilter } from "./tcp-proxy-filter.js";
 
 export const VIRTUAL_OUTBOUND = "virtualOutbound";
 export const VIRTUAL_OUTBOUND_PORT = 15001;
 export const BLACKHOLE_CLUSTER = "BlackHoleCluster";
 export const PASSTHROUGH_CLUSTER = "PassthroughCluster";
 
-function tcpProxyTo(cluster: string): EnvoyObject {
-  return { name: "envoy.filters.network.tcp_proxy", typed_config: { "@type": TCP_PROXY_TYPE, stat_prefix: cluster, cluster } };
-}
+/** Istio puts a websocket upgrade on every sidecar HttpConnectionManager (inbound and outbound). */
+const UPGRADE_CONFIGS = Object.freeze([Object.freeze({ upgrade_type: "websocket" })]);
+
+/** Istio's TLS inspector: reads SNI/ALPN for filter chain matching; a timeout continues with what is known. */
+const TLS_INSPECTOR = Object.freeze({ name: "envoy.filters.listener.tls_inspector", typed_config: { "@type": TLS_INSPECTOR_TYPE } });
 
 /**
  * Istio's virtualOutbound: 0.0.0.0:15001 with use_original_dst, handing connections to the listener of their original
@@ -26,46 +33,83 @@ function tcpProxyTo(cluster: string): EnvoyObject {
  */
 function virtualOutbound(mode: OutboundTrafficPolicyMode | undefined): EnvoyObject {
   const base = { name: VIRTUAL_OUTBOUND, address: socketAddress("0.0.0.0", VIRTUAL_OUTBOUND_PORT), use_original_dst: { value: true }, traffic_direction: "OUTBOUND" };
-  if (mode === undefined) return { ...base, filter_chains: [{ name: BLACKHOLE_CLUSTER, filters: [tcpProxyTo(BLACKHOLE_CLUSTER)] }] };
+  if (mode === undefined) return { ...base, filter_chains: [{ name: BLACKHOLE_CLUSTER, filters: [tcpProxyFilter(BLACKHOLE_CLUSTER)] }] };
   return {
     ...base,
     filter_chains: [
-      { name: "virtualOutbound-blackhole", filter_chain_match: { destination_port: { value: VIRTUAL_OUTBOUND_PORT } }, filters: [tcpProxyTo(BLACKHOLE_CLUSTER)] },
+      { name: "virtualOutbound-blackhole", filter_chain_match: { destination_port: { value: VIRTUAL_OUTBOUND_PORT } }, filters: [tcpProxyFilter(BLACKHOLE_CLUSTER)] },
     ],
     default_filter_chain: {
       name: "PassthroughFilterChain",
-      filters: [tcpProxyTo(mode === "ALLOW_ANY" ? PASSTHROUGH_CLUSTER : BLACKHOLE_CLUSTER)],
+      filters: [tcpProxyFilter(mode === "ALLOW_ANY" ? PASSTHROUGH_CLUSTER : BLACKHOLE_CLUSTER)],
     },
   };
 }
 
-function outboundListener(port: number): EnvoyObject {
+/**
+ * `0.0.0.0_<port>`: an HCM chain (RDS "<port>") when some service has an HTTP port `port` — it is then the catch-all —
+ * plus the TCP/TLS chains of the services whose port `port` is not HTTP (see outboundL4Chains); tls_inspector
+ * when a chain matches on SNI.
+ */
+function outboundListener(proxy: Proxy, push: PushContext, scope: SidecarScope, port: number, http: boolean, l4: readonly Service[]): EnvoyObject {
   const name = `0.0.0.0_${port}`;
-  return {
-    name,
-    address: socketAddress("0.0.0.0", port),
-    bind_to_port: { value: false },
-    traffic_direction: "OUTBOUND",
-    filter_chains: [
-      {
-        filters: [
-          httpConnectionManagerFilter({
-            stat_prefix: `outbound_0.0.0.0_${port}`,
-            rds: { route_config_name: String(port), config_source: adsConfigSource() },
-          }),
-        ],
-      },
-    ],
-  };
+  const chains: EnvoyObject[] = [];
+  if (http) {
+    chains.push({
+      filters: [
+        httpConnectionManagerFilter({
+          stat_prefix: `outbound_0.0.0.0_${port}`,
+          rds: { route_config_name: String(port), config_source: adsConfigSource() },
+          http_filters: httpFilters(proxy, "outbound"),
+          upgrade_configs: UPGRADE_CONFIGS,
+        }),
+      ],
+    });
+  }
+  if (l4.length > 0) chains.push(...outboundL4Chains(proxy, push, scope, port, l4, http));
+  const out: EnvoyObject = { name, address: socketAddress("0.0.0.0", port), bind_to_port: { value: false }, traffic_direction: "OUTBOUND", filter_chains: chains };
+  if (needsTlsInspector(chains)) {
+    out.listener_filters = [TLS_INSPECTOR];
+    out.continue_on_listener_filters_timeout = true;
+  }
+  return out;
 }
 
-/** `<ip>_<port>` bound on the proxy's IP; an inline route sends everything to `inbound|<port>||`. */
+/** The services of the scope with a non-HTTP port, by port number (hostname order kept). */
+function l4ServicesByPort(scope: SidecarScope): Map<number, Service[]> {
+  const out = new Map<number, Service[]>();
+  for (const s of scope.services) {
+    for (const p of s.ports) {
+      if (isHttpPort(p)) continue;
+      const list = out.get(p.number);
+      if (list) list.push(s);
+      else out.set(p.number, [s]);
+    }
+  }
+  return out;
+}
+
+/** True when a TCP/TLS route of some VirtualService the scope sees matches on sourceLabels/sourceNamespace. */
+function hasSourceScopedL4Routes(push: PushContext, scope: SidecarScope, services: Iterable<Service>): boolean {
+  for (const s of services) {
+    const spec = push.virtualServiceFor(scope, s.hostname)?.spec as L4VirtualServiceSpec | undefined;
+    for (const r of [...(spec?.tcp ?? []), ...(spec?.tls ?? [])]) {
+      if ((r.match ?? []).some((m) => m.sourceLabels !== undefined || m.sourceNamespace !== undefined)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * `<ip>_<port>` bound on the proxy's IP: an HCM whose inline route sends everything to `inbound|<port>||`, or for a
+ * TCP port a tcp_proxy to that cluster.
+ */
 function inboundListener(proxy: Proxy, ip: InboundPort): EnvoyObject {
   const cluster = buildInboundKey(ip.port);
+  const base = { name: `${proxy.ip}_${ip.port}`, address: socketAddress(proxy.ip, ip.port), traffic_direction: "INBOUND" };
+  if (ip.tcp) return { ...base, filter_chains: [{ filters: [tcpProxyFilter(cluster)] }] };
   return {
-    name: `${proxy.ip}_${ip.port}`,
-    address: socketAddress(proxy.ip, ip.port),
-    traffic_direction: "INBOUND",
+    ...base,
     filter_chains: [
       {
         filters: [
@@ -81,6 +125,8 @@ function inboundListener(proxy: Proxy, ip: InboundPort): EnvoyObject {
                 },
               ],
             },
+            http_filters: httpFilters(proxy, "inbound"),
+            upgrade_configs: UPGRADE_CONFIGS,
           }),
         ],
       },
@@ -88,12 +134,24 @@ function inboundListener(proxy: Proxy, ip: InboundPort): EnvoyObject {
   };
 }
 
-/** Every listener of a sidecar, in a stable order: virtualOutbound, outbound by port (the scope's HTTP ports), inbound by port. */
+/**
+ * Every listener of a sidecar, in a stable order: virtualOutbound, outbound by port (the scope's ports), inbound by
+ * port. Outbound listeners are shared by the proxies of a scope, except when an L4 route matches on the source.
+ */
 export function generateSidecarListeners(proxy: Proxy, push: PushContext, scope: SidecarScope): GeneratedResource[] {
   const mode = scope.outboundTrafficPolicy;
   const out: GeneratedResource[] = [{ name: VIRTUAL_OUTBOUND, resource: push.memo(`lds|virtualOutbound|${mode ?? ""}`, () => virtualOutbound(mode)) }];
-  for (const port of scope.httpPorts()) {
-    out.push({ name: `0.0.0.0_${port}`, resource: push.memo(`lds|outbound|${port}`, () => outboundListener(port)) });
+  const l4 = l4ServicesByPort(scope);
+  const httpPorts = new Set(scope.httpPorts());
+  const ports = [...new Set([...httpPorts, ...l4.keys()])].sort((a, b) => a - b);
+  const perProxy = l4.size > 0 && push.memo(`lds|source-scoped|${scope.key}`, () => hasSourceScopedL4Routes(push, scope, new Set([...l4.values()].flat())));
+  const owner = perProxy ? `${proxy.namespace}|${JSON.stringify(proxy.labels)}` : "";
+  for (const port of ports) {
+    const services = l4.get(port) ?? [];
+    const http = httpPorts.has(port);
+    const build = (): EnvoyObject => outboundListener(proxy, push, scope, port, http, services);
+    const key = services.length === 0 ? `lds|outbound|${port}` : `lds|outbound|${scope.key}|${owner}|${port}`;
+    out.push({ name: `0.0.0.0_${port}`, resource: push.memo(key, build) });
   }
   for (const ip of inboundPorts(proxy, push)) {
     const l = inboundListener(proxy, ip);

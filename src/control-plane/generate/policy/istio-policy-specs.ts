@@ -12,6 +12,8 @@ export interface ConnectionPoolSpec {
     maxRetries?: number;
     idleTimeout?: DurationText;
     maxConcurrentStreams?: number;
+    h2UpgradePolicy?: "DEFAULT" | "DO_NOT_UPGRADE" | "UPGRADE";
+    useClientProtocol?: boolean;
   };
 }
 

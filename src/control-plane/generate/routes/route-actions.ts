@@ -1,10 +1,13 @@
 // Small appliers that turn one VirtualService HTTPRoute section into Envoy route fields (headers, redirect, retries, ...).
 
-import type { HeadersSpec, HTTPRouteSpec } from "../../model/istio-specs.js";
+import { CORS_POLICY_TYPE, PREVIOUS_HOSTS_TYPE, PREVIOUS_PRIORITIES_TYPE } from "../../../xds/type-urls.js";
+import type { CorsPolicySpec, HeadersSpec, HTTPRouteSpec } from "../../model/istio-specs.js";
 import { parseDuration } from "../duration.js";
 import type { EnvoyObject } from "../envoy-objects.js";
+import { retryPolicy as convertRetryPolicy } from "../policy/retry-policy.js";
+import { stringMatcher } from "./route-match.js";
 
-const ISTIO_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+export const CORS_FILTER_NAME = "envoy.filters.http.cors";
 
 function isInternal(key: string): boolean {
   return key.startsWith(":") || key.toLowerCase() === "host";
@@ -35,7 +38,7 @@ export function authorityOf(h: HeadersSpec | undefined): string {
   return pick(h?.request?.set) || pick(h?.request?.add);
 }
 
-/** Applies a Headers section to a route or weighted cluster (Istio TranslateHeadersOperations). */
+/** Applies a Headers section to a route or weighted cluster (Istio TranslateHeadersOperations), appending to what is there. */
 export function applyHeaders(out: EnvoyObject, h: HeadersSpec | undefined): void {
   if (!h) return;
   const reqAdd = [...headerOptions(h.request?.set, false), ...headerOptions(h.request?.add, true)];
@@ -56,15 +59,25 @@ const REDIRECT_CODES: Record<number, string> = {
   308: "PERMANENT_REDIRECT",
 };
 
-/** Istio ApplyRedirect; undefined for a redirect code Envoy does not support. */
-export function redirectAction(r: NonNullable<HTTPRouteSpec["redirect"]>): EnvoyObject | undefined {
-  const code = REDIRECT_CODES[r.redirectCode ?? 301];
+/**
+ * Istio ApplyRedirect for a sidecar (plaintext listener): path_redirect, host_redirect, scheme_redirect; port, or
+ * derivePort FROM_REQUEST_PORT → the listener port (FROM_PROTOCOL_DEFAULT → none), dropped when it is the scheme's
+ * default (80 for http, 443 for https). Undefined for a redirect code Envoy does not support (the rule is skipped).
+ */
+export function redirectAction(r: NonNullable<HTTPRouteSpec["redirect"]>, listenPort: number): EnvoyObject | undefined {
+  const code = REDIRECT_CODES[r.redirectCode || 301];
   if (!code) return undefined;
-  const out: EnvoyObject = { response_code: code };
+  const out: EnvoyObject = {};
   if (r.authority) out.host_redirect = r.authority;
   if (r.uri) out.path_redirect = r.uri;
   if (r.scheme) out.scheme_redirect = r.scheme;
-  if (r.port && !(r.port === 80 && (r.scheme ?? "http") === "http") && !(r.port === 443 && r.scheme === "https")) out.port_redirect = r.port;
+  let port = 0;
+  if (r.derivePort === "FROM_REQUEST_PORT") port = listenPort;
+  else if (r.port) port = r.port;
+  const scheme = r.scheme || "http";
+  if ((port === 80 && scheme === "http") || (port === 443 && scheme === "https")) port = 0;
+  if (port) out.port_redirect = port;
+  out.response_code = code;
   return out;
 }
 
@@ -75,20 +88,73 @@ export function directResponseAction(d: NonNullable<HTTPRouteSpec["directRespons
   return out;
 }
 
-/** Istio retry.ConvertPolicy for an explicit VirtualService policy; undefined when attempts is 0 (retries off). */
-export function retryPolicy(r: NonNullable<HTTPRouteSpec["retries"]>): EnvoyObject | undefined {
-  if (!r.attempts) return undefined;
-  const out: EnvoyObject = { retry_on: r.retryOn || ISTIO_RETRY_ON, num_retries: { value: r.attempts } };
-  const codes = (r.retryOn ?? "").split(",").map((s) => s.trim()).filter((s) => /^[0-9]{3}$/.test(s));
-  const on = (r.retryOn ?? "").split(",").map((s) => s.trim()).filter((s) => s && !/^[0-9]{3}$/.test(s));
-  if (codes.length) {
-    if (!on.includes("retriable-status-codes")) on.push("retriable-status-codes");
-    out.retry_on = on.join(",");
-    out.retriable_status_codes = codes.map(Number);
-  } else if (!r.retryOn) {
-    out.retriable_status_codes = [503];
+/**
+ * Istio retry.ConvertPolicy for a sidecar route: the policy applier's fields (default policy when `r` is undefined,
+ * none when attempts ≤ 0) plus the host predicate `previous_hosts` with host_selection_retry_max_attempts 5 (not with
+ * consistent hashing, nor when retryIgnorePreviousHosts is false) and, for retryRemoteLocalities, the
+ * previous_priorities retry priority (update_frequency 2).
+ */
+export function retryPolicy(r: HTTPRouteSpec["retries"], consistentHash = false): EnvoyObject | undefined {
+  const out = convertRetryPolicy(r);
+  if (!out) return undefined;
+  if (!consistentHash && r?.retryIgnorePreviousHosts !== false) {
+    out.retry_host_predicate = [{ name: "envoy.retry_host_predicates.previous_hosts", typed_config: { "@type": PREVIOUS_HOSTS_TYPE } }];
+    out.host_selection_retry_max_attempts = 5;
   }
-  const perTry = r.perTryTimeout ? parseDuration(r.perTryTimeout) : undefined;
-  if (perTry) out.per_try_timeout = perTry;
+  if (r?.retryRemoteLocalities) {
+    out.retry_priority = { name: "envoy.retry_priorities.previous_priorities", typed_config: { "@type": PREVIOUS_PRIORITIES_TYPE, update_frequency: 2 } };
+  }
   return out;
+}
+
+/** Istio translatePercentToFractionalPercent: value% as parts per million. */
+export function percentToFraction(value: number | undefined): EnvoyObject {
+  return { numerator: Math.round((value ?? 0) * 10000), denominator: "MILLION" };
+}
+
+/**
+ * Istio MirrorPercent for a rule's `mirror`: mirrorPercentage (0 → no mirroring), else the deprecated mirrorPercent
+ * (0 → none), else 100%. Undefined when the mirror is off.
+ */
+export function mirrorFraction(rule: HTTPRouteSpec): EnvoyObject | undefined {
+  if (rule.mirrorPercentage) return (rule.mirrorPercentage.value ?? 0) > 0 ? percentToFraction(rule.mirrorPercentage.value) : undefined;
+  if (rule.mirrorPercent !== undefined) return rule.mirrorPercent > 0 ? { numerator: rule.mirrorPercent, denominator: "HUNDRED" } : undefined;
+  return { numerator: 100, denominator: "HUNDRED" };
+}
+
+/** Istio MirrorPercentByPolicy for one `mirrors` entry. */
+export function mirrorPolicyFraction(p: { percentage?: { value?: number } }): EnvoyObject | undefined {
+  if (p.percentage) return (p.percentage.value ?? 0) > 0 ? percentToFraction(p.percentage.value) : undefined;
+  return { numerator: 100, denominator: "HUNDRED" };
+}
+
+/** Istio TranslateRequestMirrorPolicy. */
+export function mirrorPolicy(cluster: string, fraction: EnvoyObject): EnvoyObject {
+  return { cluster, runtime_fraction: { default_value: fraction }, trace_sampled: { value: false } };
+}
+
+/** Istio TranslateCORSPolicy: the CorsPolicy per-route config (typed_per_filter_config["envoy.filters.http.cors"]). */
+export function corsPolicy(c: CorsPolicySpec): EnvoyObject {
+  const out: EnvoyObject = { "@type": CORS_POLICY_TYPE };
+  out.forward_not_matching_preflights = { value: c.unmatchedPreflights !== "IGNORE" };
+  if (c.allowOrigins) out.allow_origin_string_match = c.allowOrigins.map(stringMatcher).filter((m) => m !== undefined);
+  else if (c.allowOrigin) out.allow_origin_string_match = c.allowOrigin.map((o) => ({ exact: o }));
+  out.filter_enabled = { default_value: { numerator: 100, denominator: "HUNDRED" } };
+  if (c.allowCredentials !== undefined) out.allow_credentials = { value: c.allowCredentials };
+  if (c.allowHeaders?.length) out.allow_headers = c.allowHeaders.join(",");
+  if (c.allowMethods?.length) out.allow_methods = c.allowMethods.join(",");
+  if (c.exposeHeaders?.length) out.expose_headers = c.exposeHeaders.join(",");
+  const maxAge = c.maxAge ? parseDuration(c.maxAge) : undefined;
+  if (maxAge) out.max_age = String(maxAge.seconds);
+  return out;
+}
+
+/** Istio's rewrite: uriRegexRewrite → regex_rewrite, else uri → prefix_rewrite (for every match kind). */
+export function applyRewrite(action: EnvoyObject, rw: HTTPRouteSpec["rewrite"]): void {
+  if (!rw) return;
+  if (rw.uriRegexRewrite) {
+    action.regex_rewrite = { pattern: { regex: rw.uriRegexRewrite.match ?? "" }, substitution: rw.uriRegexRewrite.rewrite ?? "" };
+  } else if (rw.uri) {
+    action.prefix_rewrite = rw.uri;
+  }
 }

@@ -1,5 +1,6 @@
 // RDS for sidecars: one RouteConfiguration per outbound port ("9080"), one virtual host per service on that port.
 
+import type { VirtualServiceSpec } from "../../model/istio-specs.js";
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
 import type { Service } from "../../model/service.js";
@@ -8,15 +9,20 @@ import { buildSubsetKey } from "../../model/subset-key.js";
 import { NO_TIMEOUT, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { PASSTHROUGH_CLUSTER } from "../listeners/listener-generator.js";
+import { routeTimeoutFields } from "../policy/route-timeout.js";
+import { retryPolicy } from "./route-actions.js";
 import { catchAllMatch } from "./route-match.js";
 import { virtualHostDomains } from "./virtual-host-domains.js";
 import { virtualServiceRoutes } from "./virtual-service-routes.js";
 
-/** Istio's route for a service without a VirtualService: everything to `outbound|<port>||<fqdn>`, no timeout. */
+/**
+ * Istio BuildDefaultHTTPOutboundRoute for a service without a VirtualService: everything to `outbound|<port>||<fqdn>`,
+ * no timeout, the mesh default retry policy, operation `<fqdn>:<port>/*`.
+ */
 function defaultRoute(service: Service, port: number, proxy: Proxy): EnvoyObject {
-  const action: EnvoyObject = { cluster: buildSubsetKey("outbound", "", service.hostname, port), timeout: NO_TIMEOUT };
-  if (proxy.type === "grpc") action.max_stream_duration = { max_stream_duration: NO_TIMEOUT };
-  return { name: "default", match: catchAllMatch(), route: action };
+  const action: EnvoyObject = { cluster: buildSubsetKey("outbound", "", service.hostname, port), ...routeTimeoutFields(undefined, proxy.type === "grpc") };
+  action.retry_policy = retryPolicy(undefined);
+  return { name: "default", match: catchAllMatch(), decorator: { operation: `${service.hostname}:${port}/*` }, route: action };
 }
 
 /** The routes for a service port: from its VirtualService when one applies to this port, else the default route. */
@@ -76,6 +82,13 @@ function routeConfig(port: number, proxy: Proxy, push: PushContext, scope: Sidec
   return { name, resource: { name, virtual_hosts: virtualHosts } };
 }
 
+/** Routes depend on the proxy's labels/namespace: some rule (also of a delegate VirtualService) matches on the source. */
+function sourceScoped(push: PushContext): boolean {
+  return push.hasSourceScopedRoutes || push.memo("rds|delegate-source-scoped", () =>
+    push.config.list<VirtualServiceSpec>("VirtualService").some((vs) =>
+      (vs.spec.hosts ?? []).length === 0 && (vs.spec.http ?? []).some((r) => (r.match ?? []).some((m) => m.sourceLabels || m.sourceNamespace))));
+}
+
 /**
  * RDS for a sidecar. `names` are port numbers; a requested port without services gets an empty RouteConfiguration
  * (so the listener stops waiting), a non-numeric name is ignored. Without names: every outbound HTTP port.
@@ -84,6 +97,6 @@ function routeConfig(port: number, proxy: Proxy, push: PushContext, scope: Sidec
 export function generateSidecarRoutes(proxy: Proxy, push: PushContext, scope: SidecarScope, names?: readonly string[]): GeneratedResource[] {
   const ports = names ? names.map(Number).filter((p) => Number.isInteger(p) && p >= 1 && p <= 65535) : scope.httpPorts();
   return ports.map((port) =>
-    push.hasSourceScopedRoutes ? routeConfig(port, proxy, push, scope) : push.memo(`rds|${scope.key}|${port}`, () => routeConfig(port, proxy, push, scope)),
+    sourceScoped(push) ? routeConfig(port, proxy, push, scope) : push.memo(`rds|${scope.key}|${port}`, () => routeConfig(port, proxy, push, scope)),
   );
 }

@@ -6,10 +6,17 @@ import type { DestinationSpec, HTTPMatchRequestSpec, HTTPRouteSpec, VirtualServi
 import { selectorMatches } from "../../model/labels.js";
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
-import { buildSubsetKey } from "../../model/subset-key.js";
-import { parseDuration } from "../duration.js";
-import { configPath, istioMetadata, NO_TIMEOUT, type EnvoyObject } from "../envoy-objects.js";
-import { applyHeaders, authorityOf, directResponseAction, redirectAction, retryPolicy } from "./route-actions.js";
+import { buildSubsetKey, parseSubsetKey } from "../../model/subset-key.js";
+import { configPath, istioMetadata, type EnvoyObject } from "../envoy-objects.js";
+import { FAULT_FILTER_NAME, httpFault } from "../policy/fault.js";
+import { hashPolicy } from "../policy/load-balancer.js";
+import { routeTimeoutFields } from "../policy/route-timeout.js";
+import { destinationConsistentHash } from "../policy/traffic-policy.js";
+import { expandDelegates, type ExpandedRule } from "./delegate-routes.js";
+import {
+  applyHeaders, applyRewrite, authorityOf, CORS_FILTER_NAME, corsPolicy, directResponseAction, mirrorFraction, mirrorPolicy,
+  mirrorPolicyFraction, redirectAction, retryPolicy,
+} from "./route-actions.js";
 import { isCatchAllMatch, translateRouteMatch } from "./route-match.js";
 
 /**
@@ -27,8 +34,7 @@ export function destinationCluster(dest: DestinationSpec, vsNamespace: string, l
   return buildSubsetKey("outbound", dest.subset ?? "", host, port);
 }
 
-/** Does a match block apply to this proxy on this port (match.port, gateways, sourceLabels, sourceNamespace)? */
-/** Whether a match block can apply to this proxy's traffic on `listenPort` (port, mesh gateway, source labels/namespace). */
+/** Whether a match block can apply to this proxy's traffic on `listenPort` (Istio: port, then sourceMatchHTTP). */
 export function matchApplies(m: HTTPMatchRequestSpec | undefined, listenPort: number, proxy: Proxy): boolean {
   if (!m) return true;
   if (m.port && m.port !== listenPort) return false;
@@ -37,42 +43,75 @@ export function matchApplies(m: HTTPMatchRequestSpec | undefined, listenPort: nu
   return !m.sourceNamespace || m.sourceNamespace === proxy.namespace;
 }
 
-function routeAction(rule: HTTPRouteSpec, vs: ConfigResource<VirtualServiceSpec>, listenPort: number, proxy: Proxy, push: PushContext): EnvoyObject {
+/** The route hash_policy of a destination's DestinationRule consistentHash, if any. */
+function destinationHash(d: DestinationSpec, ns: string, proxy: Proxy, push: PushContext): EnvoyObject | undefined {
+  const host = resolveHost(d.host, ns, push.domain);
+  return hashPolicy(destinationConsistentHash(push.destinationRule(proxy.namespace, host)?.spec, d.subset ?? "", d.port?.number));
+}
+
+/** Istio applyHTTPRouteDestination for a sidecar. */
+function routeAction(out: EnvoyObject, rule: HTTPRouteSpec, ns: string, listenPort: number, proxy: Proxy, push: PushContext): EnvoyObject {
   const action: EnvoyObject = {};
-  const dests = rule.route ?? [];
-  const ns = vs.metadata.namespace;
-  const live = dests.length > 1 ? dests.filter((d) => (d.weight ?? 0) > 0) : dests;
-  if (live.length === 1 || (live.length === 0 && dests.length > 0)) {
-    const d = live[0] ?? dests[0]!;
+  const dests = rule.route!;
+  // Istio keeps one `cluster` for a single destination; with several, weight-0 destinations are left out.
+  let consistentHash = false;
+  const hashes: EnvoyObject[] = [];
+  if (dests.length === 1) {
+    const d = dests[0]!;
     action.cluster = destinationCluster(d.destination, ns, listenPort, push);
+    applyHeaders(out, d.headers);
+    const h = destinationHash(d.destination, ns, proxy, push);
+    if (h) { hashes.push(h); consistentHash = true; }
   } else {
     action.weighted_clusters = {
-      clusters: live.map((d) => {
+      clusters: dests.filter((d) => (d.weight ?? 0) > 0).map((d) => {
         const cw: EnvoyObject = { name: destinationCluster(d.destination, ns, listenPort, push), weight: { value: d.weight } };
         applyHeaders(cw, d.headers);
         const auth = authorityOf(d.headers);
         if (auth) cw.host_rewrite_literal = auth;
+        const h = destinationHash(d.destination, ns, proxy, push);
+        if (h) hashes.push(h);
         return cw;
       }),
     };
   }
-  const timeout = (rule.timeout && parseDuration(rule.timeout)) || NO_TIMEOUT;
-  action.timeout = timeout;
-  // gRPC's xDS client reads max_stream_duration, not the route timeout (Istio setTimeout).
-  if (proxy.type === "grpc") action.max_stream_duration = { max_stream_duration: timeout };
-  if (rule.rewrite?.uri) action.prefix_rewrite = rule.rewrite.uri;
-  const authority = rule.rewrite?.authority || authorityOf(rule.headers) || (live.length === 1 ? authorityOf(live[0]!.headers) : "");
+  Object.assign(action, routeTimeoutFields(rule.timeout, proxy.type === "grpc"));
+  applyRewrite(action, rule.rewrite);
+  const authority = rule.rewrite?.authority || authorityOf(rule.headers) || (dests.length === 1 ? authorityOf(dests[0]!.headers) : "");
   if (authority) action.host_rewrite_literal = authority;
-  if (rule.retries) {
-    const rp = retryPolicy(rule.retries);
-    if (rp) action.retry_policy = rp;
+  const mirrors: EnvoyObject[] = [];
+  if (rule.mirror) {
+    const f = mirrorFraction(rule);
+    if (f) mirrors.push(mirrorPolicy(destinationCluster(rule.mirror, ns, listenPort, push), f));
   }
+  for (const m of rule.mirrors ?? []) {
+    const f = mirrorPolicyFraction(m);
+    if (f && m.destination) mirrors.push(mirrorPolicy(destinationCluster(m.destination, ns, listenPort, push), f));
+  }
+  if (mirrors.length > 0) action.request_mirror_policies = mirrors;
+  const rp = retryPolicy(rule.retries, consistentHash);
+  if (rp) action.retry_policy = rp;
+  if (hashes.length > 0) action.hash_policy = hashes;
   return action;
+}
+
+/** Istio GetRouteOperation: `host:port<path>` for a single subset-key cluster, else `<vs name>:<port><path>`. */
+function routeOperation(route: EnvoyObject, vsName: string, port: number): string {
+  const m = route.match as EnvoyObject;
+  let path = "/*";
+  if (typeof m.prefix === "string") path = `${m.prefix}*`;
+  else if (typeof m.path === "string") path = m.path;
+  else if (m.safe_regex) path = (m.safe_regex as EnvoyObject).regex as string;
+  const cluster = (route.route as EnvoyObject | undefined)?.cluster;
+  const parsed = typeof cluster === "string" ? parseSubsetKey(cluster) : undefined;
+  if (parsed) return `${parsed.hostname}:${parsed.port}${path}`;
+  return `${vsName}:${port}${path}`;
 }
 
 function translateRule(
   rule: HTTPRouteSpec,
   m: HTTPMatchRequestSpec | undefined,
+  ns: string,
   vs: ConfigResource<VirtualServiceSpec>,
   listenPort: number,
   proxy: Proxy,
@@ -83,33 +122,46 @@ function translateRule(
   if (name) out.name = name;
   out.match = translateRouteMatch(m);
   out.metadata = istioMetadata({ config: configPath("virtual-service", vs.metadata.namespace, vs.metadata.name) });
+  if (m?.statPrefix) out.stat_prefix = m.statPrefix;
   applyHeaders(out, rule.headers);
   if (rule.redirect) {
-    const r = redirectAction(rule.redirect);
+    const r = redirectAction(rule.redirect, listenPort);
     if (!r) return undefined;
     out.redirect = r;
   } else if (rule.directResponse) {
     out.direct_response = directResponseAction(rule.directResponse);
   } else {
     if (!rule.route || rule.route.length === 0) return undefined;
-    out.route = routeAction(rule, vs, listenPort, proxy, push);
-    if (rule.route.length === 1) applyHeaders(out, rule.route[0]!.headers);
+    out.route = routeAction(out, rule, ns, listenPort, proxy, push);
   }
+  out.decorator = { operation: routeOperation(out, vs.metadata.name, listenPort) };
+  const perFilter: EnvoyObject = {};
+  const fault = httpFault(rule.fault);
+  if (fault) perFilter[FAULT_FILTER_NAME] = fault;
+  if (rule.corsPolicy) perFilter[CORS_FILTER_NAME] = corsPolicy(rule.corsPolicy);
+  if (Object.keys(perFilter).length > 0) out.typed_per_filter_config = perFilter;
   return out;
 }
 
 /**
- * The routes of a VirtualService for one listener port, in rule order; one route per applicable match block.
- * Stops after a catch-all (nothing after it could match). Empty when no rule applies to this port/proxy.
+ * The routes of a VirtualService for one listener port, in rule order (delegate rules expanded); one route per
+ * applicable match block. Stops after a catch-all (nothing after it could match). Empty when no rule applies.
  */
 export function virtualServiceRoutes(vs: ConfigResource<VirtualServiceSpec>, listenPort: number, proxy: Proxy, push: PushContext): EnvoyObject[] {
   const out: EnvoyObject[] = [];
-  for (const rule of vs.spec.http ?? []) {
-    const matches: (HTTPMatchRequestSpec | undefined)[] = rule.match && rule.match.length > 0 ? rule.match : [undefined];
+  const rules: readonly ExpandedRule[] = (vs.spec.http ?? []).some((r) => r.delegate)
+    ? expandDelegates(vs.spec, vs.metadata.namespace, push.config)
+    : (vs.spec.http ?? []).map((rule) => ({ rule, namespace: vs.metadata.namespace }));
+  for (const { rule, namespace } of rules) {
+    if (!rule.match || rule.match.length === 0) {
+      const r = translateRule(rule, undefined, namespace, vs, listenPort, proxy, push);
+      if (r) out.push(r);
+      break;
+    }
     let catchAll = false;
-    for (const m of matches) {
+    for (const m of rule.match) {
       if (!matchApplies(m, listenPort, proxy)) continue;
-      const r = translateRule(rule, m, vs, listenPort, proxy, push);
+      const r = translateRule(rule, m, namespace, vs, listenPort, proxy, push);
       if (!r) continue;
       out.push(r);
       if (isCatchAllMatch(r.match as EnvoyObject)) {
@@ -117,7 +169,7 @@ export function virtualServiceRoutes(vs: ConfigResource<VirtualServiceSpec>, lis
         break;
       }
     }
-    if (catchAll || !rule.match || rule.match.length === 0) break;
+    if (catchAll) break;
   }
   return out;
 }
