@@ -6,7 +6,11 @@ import { Sidecar } from "../proxy/sidecar.js";
 import { WeftError } from "../shared/weft-error.js";
 
 const USAGE = `usage: weft proxy --xds 127.0.0.1:15010[,HOST:PORT...] --ip 127.0.0.X --workload NAME --namespace NS --labels k=v,...
-                  [--xds-protocol delta|sotw] [--service-account SA] [--app-port N] [--app-address ADDR] [--admin-port 15000] [--domain cluster.local]`;
+                  [--xds-protocol delta|sotw] [--service-account SA] [--app-port N] [--app-address ADDR] [--admin-port 15000] [--domain cluster.local]
+                  [--outbound-ip 127.0.0.Y[,...]]
+  --outbound-ip  stand-in for iptables capture: every outbound listener 0.0.0.0_<port> is also bound on these
+                 addresses at <port>; a connection accepted there counts as redirected, its original destination
+                 being the address and port it was accepted on (TCP/TLS routes match destinationSubnets against it).`;
 
 function parseLabels(text: string): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -43,6 +47,7 @@ export async function runProxy(argv: string[]): Promise<number> {
         "app-address": { type: "string" },
         "admin-port": { type: "string", default: "15000" },
         domain: { type: "string", default: "cluster.local" },
+        "outbound-ip": { type: "string", default: "" },
       },
       strict: true,
     }));
@@ -52,6 +57,11 @@ export async function runProxy(argv: string[]): Promise<number> {
   }
   if (!values.ip || !isIPv4(values.ip) || !values.workload) {
     process.stderr.write(`weft proxy: --ip (an IPv4 address) and --workload are required\n${USAGE}\n`);
+    return 2;
+  }
+  const outboundIps = values["outbound-ip"].split(",").map((s) => s.trim()).filter(Boolean);
+  if (outboundIps.some((a) => !isIPv4(a))) {
+    process.stderr.write(`weft proxy: --outbound-ip takes IPv4 addresses, not "${values["outbound-ip"]}"\n${USAGE}\n`);
     return 2;
   }
   const xdsProtocol = values["xds-protocol"];
@@ -71,6 +81,7 @@ export async function runProxy(argv: string[]): Promise<number> {
     appAddress: values["app-address"],
     adminPort: parsePort("admin-port", values["admin-port"]) ?? 15000,
     domain: values.domain,
+    outboundIps,
   });
   await sidecar.start();
   await new Promise<void>((resolve) => {

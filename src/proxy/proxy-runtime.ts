@@ -9,10 +9,14 @@ import type { HttpConnectionManagerConfig } from "./http/http-connection-manager
 import type { Cluster } from "./upstream/cluster.js";
 import { invalid, type XdsObject } from "./config/xds-fields.js";
 import "./filters/router/router-filter.js";
+import "./filters/fault/fault-filter.js";
+import "./filters/cors/cors-filter.js";
 
 export interface ProxyRuntimeOptions {
   /** The workload's IP: replaces 0.0.0.0 in bound listener addresses. */
   ip: string;
+  /** Addresses where outbound `0.0.0.0_<port>` listeners are bound to stand in for iptables capture (see ListenerManager). */
+  outboundIps?: readonly string[];
   /** How long close() lets in-flight requests finish (default 5000 ms). */
   drainTimeoutMs?: number;
 }
@@ -32,7 +36,7 @@ export class ProxyRuntime implements DataPlane {
   private routes = new Map<string, RouteTable>();
 
   constructor(private readonly opts: ProxyRuntimeOptions) {
-    this.listenerManager = new ListenerManager(opts.ip, this, (prefix) => this.statsFor(prefix));
+    this.listenerManager = new ListenerManager(opts.ip, this, (prefix) => this.statsFor(prefix), opts.outboundIps);
   }
 
   applyClusters(clusters: ReadonlyMap<string, XdsObject>): void {

@@ -27,6 +27,8 @@ export interface SidecarOptions {
   appAddress?: string;
   adminPort: number;
   domain: string;
+  /** `--outbound-ip`: addresses the outbound port listeners are bound on, standing in for iptables capture. */
+  outboundIps?: readonly string[];
 }
 
 /** Istio's node identity: `sidecar~<ip>~<workload>.<namespace>~<namespace>.svc.<domain>` plus metadata. */
@@ -59,7 +61,7 @@ export class Sidecar implements AdminSource {
 
   constructor(private readonly opts: SidecarOptions) {
     this.node = sidecarNode(opts);
-    this.runtime = new ProxyRuntime({ ip: opts.ip });
+    this.runtime = new ProxyRuntime({ ip: opts.ip, outboundIps: opts.outboundIps });
     const runtime = this.runtime;
     const types: ResourceType[] = [
       { typeUrl: CLUSTER_TYPE, wildcard: true, nameField: "name", apply: (r) => runtime.applyClusters(r) },

@@ -3,6 +3,8 @@
 import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
 import type { StreamInfo } from "../http/stream-info.js";
+import type { RouteEntry } from "../router/route-entry.js";
+import type { HttpConnectionManagerStats } from "../stats/proxy-stats.js";
 
 /** What a hook tells the FilterManager: go on to the next filter, or wait for callbacks.continueDecoding(). */
 export const FilterStatus = { Continue: 0, StopIteration: 1 } as const;
@@ -13,8 +15,13 @@ export interface HttpFilterCallbacks {
   readonly streamInfo: StreamInfo;
   /** Resumes decoding after a hook returned StopIteration (call at most once per stop). */
   continueDecoding(): void;
-  /** Ends the request with a locally generated response; later filters and the router are skipped. */
-  sendLocalReply(status: number, body: string, responseFlags?: number): void;
+  /**
+   * Ends the request with a locally generated response; later filters and the router are skipped.
+   * `headers` (flat [name, value, ...] lower-case pairs) are added to the reply; encoder filters still run on it.
+   */
+  sendLocalReply(status: number, body: string, responseFlags?: number, headers?: string[]): void;
+  /** The route the request matches (resolved once, on first call, then cached), or undefined (no route). */
+  route(): RouteEntry | undefined;
 }
 
 /**
@@ -36,9 +43,10 @@ export interface HttpFilterFactory {
 
 /**
  * Registered per typed_config `@type` URL. `terminal` marks the router-like filter that must be last and
- * that the HCM handles itself (its createFilterFactory returns null). Throws PROXY_CONFIG_INVALID on bad config.
+ * that the HCM handles itself (its createFilterFactory returns null). `stats` are the connection manager's
+ * (`http.<stat_prefix>.*`), where filters count (e.g. `fault.aborts_injected`). Throws PROXY_CONFIG_INVALID on bad config.
  */
 export interface HttpFilterConfigFactory {
   readonly terminal: boolean;
-  createFilterFactory(typedConfig: Record<string, unknown>, resourceName: string): HttpFilterFactory | null;
+  createFilterFactory(typedConfig: Record<string, unknown>, resourceName: string, stats: HttpConnectionManagerStats): HttpFilterFactory | null;
 }

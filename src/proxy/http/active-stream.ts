@@ -8,9 +8,12 @@ import type { ResponseHead } from "./response-head.js";
 import { ResponseFlag, StreamInfo } from "./stream-info.js";
 import type { DataPlane } from "./data-plane.js";
 import type { HttpConnectionManagerConfig } from "./http-connection-manager-config.js";
-import { pickCluster, type RouteAction } from "../router/route-entry.js";
+import type { RouteEntry } from "../router/route-entry.js";
+import { finalizeResponse } from "../router/route-finalizer.js";
+import { dispatchRoute } from "../router/route-dispatch.js";
 import type { UpstreamRequestStream } from "../router/upstream-request.js";
-import { newUpstreamAttempt, type UpstreamAttempt } from "../router/upstream-attempt.js";
+import type { UpstreamAttempt } from "../router/upstream-attempt.js";
+import { newRouterRequest } from "../router/router-request.js";
 
 /** What a stream needs from its downstream connection. */
 export interface StreamConnection {
@@ -19,12 +22,18 @@ export interface StreamConnection {
   resumeReading(): void;
   /** The response is complete (or the stream was reset when `reset`); the connection decides what is next. */
   streamComplete(close: boolean, reset: boolean): void;
+  /**
+   * The upstream accepted the upgrade (101 relayed): every later downstream byte is tunnel payload for
+   * onRequestData, and the peer's half-close arrives as onRequestEnd. HTTP/1.1 connections only.
+   */
+  upgraded?(): void;
 }
 
 /** Body bytes queued before the upstream is ready, beyond which the downstream is paused. */
 const MAX_PENDING_BODY = 1024 * 1024;
 
-const enum Mode { Passthrough, ChunkEncode, Dechunk, CloseDelimited }
+/** How response bytes are framed downstream; Tunnel: raw bytes after a relayed 101 until either side closes. */
+const enum Mode { Passthrough, ChunkEncode, Dechunk, CloseDelimited, Tunnel }
 
 const CRLF = Buffer.from("\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
@@ -34,6 +43,10 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
   requestEnded = false;
   private fm: FilterManager | null = null;
   private upstream: UpstreamAttempt | null = null;
+  private routeEntry: RouteEntry | undefined;
+  private routeResolved = false;
+  /** The weighted cluster chosen (route-finalizer's index), -1 before routing upstream. */
+  private clusterIndex = -1;
   private pendingBody: Buffer[] | null = null;
   private pendingBytes = 0;
   private responseStarted = false;
@@ -43,6 +56,8 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
   private responsePaused = false;
   /** The downstream socket is corked from the response head until the end of that upstream read (or of the response). */
   private corked = false;
+  /** Trailers to write after the last chunk (ChunkEncode mode with http_protocol_options.enable_trailers only). */
+  private trailers: string[] | null = null;
 
   constructor(
     private readonly conn: StreamConnection,
@@ -84,34 +99,34 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
   /** Routes the request (the router filter's decodeHeaders). */
   decodingComplete(): void {
     const hcm = this.hcm!;
-    const table = this.dataPlane.routeTable(hcm);
-    const entry = table?.route(this.head.host, this.head.path, this.head.headers);
+    const entry = this.route();
     if (entry === undefined) {
       hcm.stats.no_route++;
       this.sendLocalReply(404, "", ResponseFlag.NoRouteFound);
       return;
     }
-    const action = entry.action;
-    if (action.kind === "direct") {
-      hcm.stats.rq_direct_response++;
-      this.sendLocalReply(action.status, action.body, 0);
+    if (this.head.upgrade && !hcm.allowsUpgrade(this.head.upgrade, entry.action.kind === "cluster" ? entry.action.raw.upgrade_configs : undefined)) {
+      // Envoy: an upgrade the HCM does not enable gets 403 on a matched route, and the connection closes
+      // (its payload could smuggle a request).
+      hcm.stats.downstream_rq_ws_on_non_ws_route++;
+      this.close = true;
+      this.sendLocalReply(403, "", 0);
       return;
     }
-    if (action.kind === "redirect") {
-      hcm.stats.rq_redirect++;
-      this.sendLocalReply(action.status, "", 0, ["location", redirectLocation(this.head, action)]);
-      return;
-    }
-    const clusterName = pickCluster(action);
-    const cluster = this.dataPlane.cluster(clusterName);
-    if (cluster === undefined) {
-      hcm.stats.no_cluster++;
-      this.streamInfo.upstreamCluster = clusterName;
-      this.sendLocalReply(503, "", ResponseFlag.NoClusterFound);
-      return;
-    }
-    this.upstream = newUpstreamAttempt(this, cluster, action, this.hasBody);
+    const target = dispatchRoute(this, hcm, entry, this.dataPlane);
+    if (target === undefined) return;
+    this.clusterIndex = target.clusterIndex;
+    this.upstream = newRouterRequest(this, target.cluster, target.action, this.hasBody, entry, this.dataPlane);
     this.upstream.start();
+  }
+
+  /** The route for this request, resolved on first use (by a filter or the router) and cached. */
+  route(): RouteEntry | undefined {
+    if (!this.routeResolved) {
+      this.routeResolved = true;
+      this.routeEntry = this.dataPlane.routeTable(this.hcm!)?.match(this.head);
+    }
+    return this.routeEntry;
   }
 
   // ---- request body from the downstream connection ----
@@ -167,15 +182,20 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
 
   onResponseHead(resp: ResponseHead, serviceTimeMs: number): boolean {
     if (this.finished) return false;
+    // The router is the first encoder: the route's response header edits come before other filters'.
+    if (this.clusterIndex >= 0 && this.routeEntry !== undefined) finalizeResponse(this.routeEntry, this.clusterIndex, resp.headers);
     this.fm?.encodeHeaders(resp, false);
     this.responseStarted = true;
     this.streamInfo.responseCode = resp.status;
     const http10 = this.head.versionMinor === 0;
     const bodyless = this.head.method === "HEAD" || resp.status === 204 || resp.status === 304;
-    if (bodyless || resp.contentLength >= 0) this.mode = Mode.Passthrough;
+    const tunnel = resp.status === 101 && !!this.head.upgrade;
+    if (tunnel) this.mode = Mode.Tunnel;
+    else if (bodyless || resp.contentLength >= 0) this.mode = Mode.Passthrough;
     else if (resp.chunked) this.mode = http10 ? Mode.Dechunk : Mode.Passthrough;
     else this.mode = http10 ? Mode.CloseDelimited : Mode.ChunkEncode;
-    if (this.mode === Mode.Dechunk || this.mode === Mode.CloseDelimited) this.close = true;
+    // After a tunnel, or a refused upgrade (the client may already be sending upgrade payload), the connection closes.
+    if (this.mode === Mode.Dechunk || this.mode === Mode.CloseDelimited || this.head.upgrade) this.close = true;
 
     let s = `HTTP/1.1 ${resp.status} ${reasonPhrase(resp.status)}\r\n`;
     const h = resp.headers;
@@ -189,15 +209,21 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
       s += `${name}: ${h[i + 1]}\r\n`;
     }
     if (!bodyless && (this.mode === Mode.ChunkEncode || (this.mode === Mode.Passthrough && resp.chunked))) s += "transfer-encoding: chunked\r\n";
-    s += `x-envoy-upstream-service-time: ${serviceTimeMs}\r\n`;
-    if (this.close) s += "connection: close\r\n";
-    else if (http10) s += "connection: keep-alive\r\n";
+    if (tunnel) {
+      // No service time on a 101: Envoy's router sets it only once the downstream request is complete, which an upgrade never is.
+      s += "connection: upgrade\r\n";
+    } else {
+      s += `x-envoy-upstream-service-time: ${serviceTimeMs}\r\n`;
+      if (this.close) s += "connection: close\r\n";
+      else if (http10) s += "connection: keep-alive\r\n";
+    }
     s += "\r\n";
     const socket = this.conn.socket;
     socket.cork();
     this.corked = true;
     socket.write(s, "latin1");
     this.streamInfo.bytesSent += s.length;
+    if (tunnel) this.conn.upgraded?.();
     return this.mode === Mode.Dechunk;
   }
 
@@ -208,18 +234,35 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
     this.streamInfo.bytesSent += chunk.length;
     let ok: boolean;
     if (this.mode === Mode.ChunkEncode) {
+      // One writev for size line, payload and CRLF (a no-op nesting while the response head's cork is held).
+      socket.cork();
       socket.write(chunk.length.toString(16) + "\r\n", "latin1");
       socket.write(chunk);
       ok = socket.write(CRLF);
+      socket.uncork();
     } else {
       ok = socket.write(chunk);
     }
     if (!ok) this.upstreamBackpressure(socket);
   }
 
+  /** Trailers reach an HTTP/1.1 client only inside a chunked body this hop encodes, and only when enabled (Envoy drops them otherwise). */
+  onResponseTrailers(trailers: string[]): void {
+    if (this.mode === Mode.ChunkEncode && this.hcm?.http1EnableTrailers === true && trailers.length > 0) this.trailers = trailers;
+  }
+
   onResponseEnd(): void {
     if (this.finished) return;
-    if (this.mode === Mode.ChunkEncode) this.conn.socket.write(LAST_CHUNK);
+    if (this.mode === Mode.ChunkEncode) {
+      const t = this.trailers;
+      if (t === null) {
+        this.conn.socket.write(LAST_CHUNK);
+      } else {
+        let s = "0\r\n";
+        for (let i = 0; i < t.length; i += 2) s += `${t[i]}: ${t[i + 1]}\r\n`;
+        this.conn.socket.write(s + "\r\n", "latin1");
+      }
+    }
     this.flushResponse();
     this.complete();
   }
@@ -296,16 +339,5 @@ export class ActiveStream implements FilterManagerStream, UpstreamRequestStream 
     up.pauseResponse();
     socket.once("drain", () => { this.responsePaused = false; up.resumeResponse(); });
   }
-}
-
-/** Location for a redirect action (RedirectAction: scheme/host/port/path/prefix rewrite, strip_query). */
-function redirectLocation(head: RequestHead, a: Extract<RouteAction, { kind: "redirect" }>): string {
-  const scheme = a.scheme ?? "http";
-  let host = a.host ?? head.host;
-  if (a.port > 0) host = `${host.replace(/:\d+$/, "")}:${a.port}`;
-  const q = head.path.indexOf("?");
-  const query = q === -1 || a.stripQuery ? "" : head.path.slice(q);
-  const path = a.path ?? (q === -1 ? head.path : head.path.slice(0, q));
-  return `${scheme}://${host}${path}${a.path !== undefined && a.path.includes("?") ? "" : query}`;
 }
 

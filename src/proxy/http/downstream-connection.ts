@@ -5,8 +5,9 @@ import { ActiveStream, type StreamConnection } from "./active-stream.js";
 import { ChunkedDecoder } from "./chunked-decoder.js";
 import type { ListenerContext } from "./data-plane.js";
 import { localReplyBytes } from "./local-reply.js";
-import { HeadError, parseRequestHead } from "./request-head.js";
+import { parseRequestHead } from "./request-head.js";
 import { ResponseFlag } from "./stream-info.js";
+import { H2DownstreamSession, matchPreface } from "../http2/h2-downstream-session.js";
 
 /** Envoy's default max_request_headers_kb (60): a larger head gets 431. */
 export const MAX_REQUEST_HEAD = 60 * 1024;
@@ -14,7 +15,8 @@ export const MAX_REQUEST_HEAD = 60 * 1024;
 const MAX_PIPELINED = 256 * 1024;
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 
-const enum State { Head, Body, AwaitResponse, Closed }
+/** Tunnel: after a relayed 101, every byte is upgrade payload for the stream. */
+const enum State { Head, Body, AwaitResponse, Tunnel, Closed }
 
 /**
  * Processes one request at a time: later pipelined requests wait (buffered) until the current response is
@@ -31,6 +33,11 @@ export class DownstreamConnection implements StreamConnection {
   private isChunked = false;
   private paused = false;
   private draining = false;
+  /** The client half-closed its side. */
+  private peerEnded = false;
+  /** Until the first bytes rule it out, the connection may be HTTP/2 with prior knowledge (h2c preface). */
+  private sniffH2 = true;
+  private h2: H2DownstreamSession | null = null;
 
   constructor(readonly socket: Socket, private readonly listener: ListenerContext, private readonly onClosed: (c: DownstreamConnection) => void) {
     const stats = listener.dataPlane.downstreamStats;
@@ -45,6 +52,7 @@ export class DownstreamConnection implements StreamConnection {
 
   /** Stop after the current request (listener removed or proxy closing); closes now when idle. */
   drain(): void {
+    if (this.h2 !== null) { this.h2.drain(); return; }
     this.draining = true;
     if (this.stream === null && this.state !== State.Closed) this.closeNow();
   }
@@ -67,8 +75,28 @@ export class DownstreamConnection implements StreamConnection {
     if (this.buf !== null) this.process();
   }
 
+  upgraded(): void {
+    this.state = State.Tunnel;
+    this.resumeReading();
+    if (this.buf !== null) this.process();
+    if (this.peerEnded) this.stream?.onRequestEnd();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.state === State.Closed) return;
+    if (this.sniffH2) {
+      const buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
+      const preface = matchPreface(buf);
+      if (preface === "more") { this.buf = buf; return; }
+      this.sniffH2 = false;
+      this.buf = null;
+      if (preface === "yes") { this.handOffToHttp2(buf); return; }
+      chunk = buf;
+    }
+    if (this.state === State.Tunnel) {
+      this.stream!.onRequestData(chunk, 0, chunk.length);
+      return;
+    }
     this.buf = this.buf === null ? chunk : Buffer.concat([this.buf, chunk]);
     this.process();
   }
@@ -87,7 +115,7 @@ export class DownstreamConnection implements StreamConnection {
           const headEnd = idx + 4;
           if (headEnd > MAX_REQUEST_HEAD) return this.protocolError(431);
           const head = parseRequestHead(buf, 0, headEnd);
-          if (typeof head === "number") return this.protocolError(head === HeadError.NotImplemented ? 501 : 400);
+          if (typeof head === "number") return this.protocolError(head);
           this.consume(headEnd);
           let hasBody = false;
           this.isChunked = head.chunked;
@@ -125,6 +153,10 @@ export class DownstreamConnection implements StreamConnection {
         case State.AwaitResponse:
           if (buf.length > MAX_PIPELINED) this.pauseReading();
           return;
+        case State.Tunnel:
+          this.buf = null;
+          this.stream!.onRequestData(buf, 0, buf.length);
+          return;
         case State.Closed:
           return;
       }
@@ -161,9 +193,20 @@ export class DownstreamConnection implements StreamConnection {
     this.socket.end();
   }
 
+  /** The HTTP/2 codec takes the socket over, bytes read so far included; this object only keeps the close accounting. */
+  private handOffToHttp2(read: Buffer): void {
+    this.state = State.Closed;
+    this.socket.removeAllListeners("data");
+    this.socket.removeAllListeners("end");
+    this.h2 = new H2DownstreamSession(this.socket, read, this.listener);
+  }
+
   private onEnd(): void {
+    this.peerEnded = true;
     // Half-close from the client: finish the in-flight response, then close (Envoy closes once the response is done).
+    // In a tunnel the half-close is passed on to the upstream, which then ends the tunnel.
     if (this.stream === null) this.closeNow();
+    else if (this.state === State.Tunnel) this.stream.onRequestEnd();
     else this.draining = true;
   }
 

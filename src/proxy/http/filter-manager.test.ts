@@ -16,6 +16,7 @@ function fakeStream(log: string[]): FilterManagerStream {
     streamInfo: new StreamInfo(),
     decodingComplete: () => log.push("router"),
     sendLocalReply: (status, body, flags) => log.push(`reply ${status} ${body} ${flags}`),
+    route: () => undefined,
   };
 }
 

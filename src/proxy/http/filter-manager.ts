@@ -4,13 +4,16 @@ import { FilterStatus, type HttpFilter, type HttpFilterCallbacks, type HttpFilte
 import type { RequestHead } from "./request-head.js";
 import type { ResponseHead } from "./response-head.js";
 import type { StreamInfo } from "./stream-info.js";
+import type { RouteEntry } from "../router/route-entry.js";
 
 /** What the FilterManager needs from its stream: where decoding ends (the router) and how to reply locally. */
 export interface FilterManagerStream {
   readonly streamInfo: StreamInfo;
   /** All decoder filters continued: route and forward. */
   decodingComplete(): void;
-  sendLocalReply(status: number, body: string, responseFlags: number): void;
+  sendLocalReply(status: number, body: string, responseFlags: number, extraHeaders?: string[]): void;
+  /** The matched route (cached after the first call). */
+  route(): RouteEntry | undefined;
 }
 
 /** Created per request only when the HCM has filters before the router. */
@@ -41,11 +44,13 @@ export class FilterManager implements HttpFilterCallbacks {
     this.iterate();
   }
 
-  sendLocalReply(status: number, body: string, responseFlags = 0): void {
+  sendLocalReply(status: number, body: string, responseFlags = 0, headers?: string[]): void {
     if (this.done) return;
     this.done = true;
-    this.stream.sendLocalReply(status, body, responseFlags);
+    this.stream.sendLocalReply(status, body, responseFlags, headers);
   }
+
+  route(): RouteEntry | undefined { return this.stream.route(); }
 
   encodeHeaders(head: ResponseHead, endStream: boolean): void {
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i].encodeHeaders?.(head, endStream);

@@ -43,3 +43,31 @@ export function httpDate(): string {
   }
   return cachedDate;
 }
+
+/** Envoy Grpc::Utility::httpToGrpcStatus (grpc's doc/http-grpc-status-mapping.md): the grpc-status of a local reply. */
+export function grpcStatusForHttp(status: number): number {
+  switch (status) {
+    case 400: return 13; // INTERNAL
+    case 401: return 16; // UNAUTHENTICATED
+    case 403: return 7; // PERMISSION_DENIED
+    case 404: return 12; // UNIMPLEMENTED
+    case 429: case 502: case 503: case 504: return 14; // UNAVAILABLE
+    default: return 2; // UNKNOWN
+  }
+}
+
+/** A gRPC request (Envoy Grpc::Common::isGrpcRequestHeaders): content-type application/grpc or application/grpc+<codec>. */
+export function isGrpcContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined || !contentType.startsWith("application/grpc")) return false;
+  const c = contentType.charCodeAt(16);
+  return Number.isNaN(c) || c === 43 /* + */ || c === 59 /* ; */;
+}
+
+/** The grpc-message encoding (gRPC PROTOCOL-HTTP2: percent-encode bytes outside 0x20–0x7E and "%"). */
+export function grpcMessage(text: string): string {
+  let out = "";
+  for (const b of Buffer.from(text, "utf8")) {
+    out += b < 0x20 || b > 0x7e || b === 0x25 ? `%${b.toString(16).toUpperCase().padStart(2, "0")}` : String.fromCharCode(b);
+  }
+  return out;
+}

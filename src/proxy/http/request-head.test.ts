@@ -33,6 +33,7 @@ for (const [name, raw, want] of VALID) {
 }
 
 const INVALID: Array<[string, string, number]> = [
+  ["101 header fields (Envoy max_headers_count 100)", `GET / HTTP/1.1\r\nHost: x\r\n${"X-A: 1\r\n".repeat(100)}\r\n`, 431],
   ["Content-Length and Transfer-Encoding together (CL.TE smuggling)", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400],
   ["conflicting Content-Lengths", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", 400],
   ["Content-Length list", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\n", 400],
@@ -59,3 +60,22 @@ for (const [name, raw, status] of INVALID) {
     assert.equal(parse(raw), status);
   });
 }
+
+test("100 header fields are accepted", () => {
+  assert.notEqual(typeof parse(`GET / HTTP/1.1\r\nHost: x\r\n${"X-A: 1\r\n".repeat(99)}\r\n`), "number");
+});
+
+test("an upgrade needs both Upgrade and Connection: upgrade, on HTTP/1.1", () => {
+  const up = parse("GET /ws HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: WebSocket\r\n\r\n") as RequestHead;
+  assert.equal(up.upgrade, "WebSocket");
+  const lone = parse("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n") as RequestHead;
+  assert.equal(lone.upgrade, "");
+  const http10 = parse("GET /ws HTTP/1.0\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n") as RequestHead;
+  assert.equal(http10.upgrade, "");
+});
+
+test("an h2c upgrade (curl --http2) is stripped and served as an ordinary request", () => {
+  const h = parse("GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n") as RequestHead;
+  assert.equal(h.upgrade, "");
+  assert.ok(!h.headers.includes("http2-settings"));
+});

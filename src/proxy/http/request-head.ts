@@ -17,10 +17,18 @@ export interface RequestHead {
   chunked: boolean;
   keepAlive: boolean;
   expectContinue: boolean;
+  /**
+   * The Upgrade header's value when this is an HTTP/1.1 upgrade request (`Connection: upgrade` + `Upgrade`);
+   * "" or absent otherwise (optional so that heads built by other codecs, e.g. HTTP/2, need not set it).
+   */
+  upgrade?: string;
 }
 
 /** Why a head was rejected: the status code to answer with. */
-export const enum HeadError { BadRequest = 400, NotImplemented = 501 }
+export const enum HeadError { BadRequest = 400, TooManyHeaders = 431, NotImplemented = 501 }
+
+/** Envoy's default common_http_protocol_options.max_headers_count: a request with more fields gets 431. */
+export const MAX_HEADERS_COUNT = 100;
 
 const CR = 13, LF = 10, SP = 32;
 
@@ -50,12 +58,14 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
 
   const headers: string[] = [];
   if (!parseHeaderFields(buf, pos, end - 2, headers)) return HeadError.BadRequest;
+  if (headers.length > MAX_HEADERS_COUNT * 2) return HeadError.TooManyHeaders;
 
   let host = "";
   let hostSeen = false;
   let contentLength = -1;
   let te: string | undefined;
   let connection: string | undefined;
+  let upgrade = "";
   let expectContinue = false;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i];
@@ -73,6 +83,9 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
           headers.splice(i, 2);
           i -= 2;
         }
+        break;
+      case 7:
+        if (name === "upgrade") upgrade = headers[i + 1];
         break;
       case 10:
         if (name === "connection") connection = connection === undefined ? headers[i + 1] : `${connection},${headers[i + 1]}`;
@@ -135,5 +148,14 @@ export function parseRequestHead(buf: Buffer, start: number, end: number): Reque
     if (hasToken(connection, "close")) keepAlive = false;
     else if (minor === 0 && hasToken(connection, "keep-alive")) keepAlive = true;
   }
-  return { method, path, versionMinor: minor, headers, host, contentLength, chunked, keepAlive, expectContinue: expectContinue && minor === 1 };
+  // An upgrade needs both fields (Envoy Utility::isUpgrade); a lone Upgrade header is hop-by-hop noise.
+  if (upgrade !== "" && (minor === 0 || connection === undefined || !hasToken(connection, "upgrade"))) upgrade = "";
+  if (upgrade !== "" && upgrade.toLowerCase() === "h2c") {
+    // Envoy's HTTP/1 codec strips an h2c upgrade (curl --http2 sends one) and serves the request as HTTP/1.1.
+    upgrade = "";
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i] === "http2-settings") { headers.splice(i, 2); i -= 2; }
+    }
+  }
+  return { method, path, versionMinor: minor, headers, host, contentLength, chunked, keepAlive, expectContinue: expectContinue && minor === 1, upgrade };
 }

@@ -12,6 +12,10 @@ export const ResponseFlag = {
   DownstreamConnectionTermination: 1 << 7, // DC
   UpstreamConnectionTermination: 1 << 8,   // UC
   UpstreamRemoteReset: 1 << 9,        // UR
+  DelayInjected: 1 << 10,             // DI
+  FaultInjected: 1 << 11,             // FI
+  UpstreamRetryLimitExceeded: 1 << 12, // URX
+  UpstreamOverflow: 1 << 13,          // UO
 } as const;
 
 const SHORT_NAMES: ReadonlyArray<[number, string]> = [
@@ -25,6 +29,10 @@ const SHORT_NAMES: ReadonlyArray<[number, string]> = [
   [ResponseFlag.DownstreamConnectionTermination, "DC"],
   [ResponseFlag.UpstreamConnectionTermination, "UC"],
   [ResponseFlag.UpstreamRemoteReset, "UR"],
+  [ResponseFlag.DelayInjected, "DI"],
+  [ResponseFlag.FaultInjected, "FI"],
+  [ResponseFlag.UpstreamRetryLimitExceeded, "URX"],
+  [ResponseFlag.UpstreamOverflow, "UO"],
 ];
 
 /** Renders flags like Envoy's access log: "UH,UF" or "-" when none. */

@@ -1,17 +1,19 @@
-// Compiles envoy.config.route.v3.HeaderMatcher to a predicate over a request's flat lowercase header list.
+// Compiles envoy.config.route.v3.HeaderMatcher to a predicate over a request (headers and pseudo-headers).
 
 import { invalid, objectField, type XdsObject } from "../config/xds-fields.js";
+import { headerValue, type RouteRequest } from "./route-request.js";
 import { compileRegex, compileStringMatcher, type StringPredicate } from "./string-matcher.js";
 
-export type HeaderPredicate = (headers: readonly string[]) => boolean;
+export type HeaderPredicate = (req: RouteRequest) => boolean;
 
 /**
- * Envoy semantics: a multi-valued header is matched against its values joined by ","; a missing header
- * never matches (unless treat_missing_header_as_empty), and invert_match flips the result including for missing
- * headers except present_match (Envoy: present_match with invert matches absence).
+ * Envoy semantics (HeaderUtility::matchHeaders): a multi-valued header is matched against its values joined by ",";
+ * a missing header never matches, whatever invert_match says, unless treat_missing_header_as_empty (then it is
+ * matched as ""); present_match true matches presence and with invert_match absence, present_match false the reverse.
+ * Legacy exact_match/prefix_match/suffix_match/contains_match/safe_regex_match are honoured; `string_match` wins.
  */
 export function compileHeaderMatcher(resource: string, m: XdsObject): HeaderPredicate {
-  const name = typeof m.name === "string" ? m.name.toLowerCase() : invalid(resource, "header matcher needs a name");
+  const name = typeof m.name === "string" && m.name !== "" ? m.name.toLowerCase() : invalid(resource, "header matcher needs a name");
   const invert = m.invert_match === true;
   const missingAsEmpty = m.treat_missing_header_as_empty === true;
   let test: StringPredicate | undefined;
@@ -25,24 +27,18 @@ export function compileHeaderMatcher(resource: string, m: XdsObject): HeaderPred
     const re = compileRegex(resource, (m.safe_regex_match as XdsObject).regex);
     test = (v) => re.matches(v);
   }
-  const presentOnly = test === undefined;
-  if (presentOnly && m.present_match === false) {
-    return (headers) => (valueOf(headers, name) === undefined) !== invert;
+  if (test === undefined) {
+    // present_match (true, or false for "absent"); a matcher with no specifier at all means "present".
+    const wantPresent = m.present_match !== false;
+    return (req) => ((headerValue(req, name) !== undefined) === wantPresent) !== invert;
   }
-  return (headers) => {
-    let v = valueOf(headers, name);
+  const t = test;
+  return (req) => {
+    let v = headerValue(req, name);
     if (v === undefined) {
-      if (!missingAsEmpty) return presentOnly ? invert : false;
+      if (!missingAsEmpty) return false;
       v = "";
     }
-    return (presentOnly ? true : test!(v)) !== invert;
+    return t(v) !== invert;
   };
-}
-
-function valueOf(headers: readonly string[], name: string): string | undefined {
-  let v: string | undefined;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === name) v = v === undefined ? headers[i + 1] : `${v},${headers[i + 1]}`;
-  }
-  return v;
 }

@@ -1,7 +1,9 @@
 // A compiled RouteConfiguration: virtual-host selection by Host with Envoy's domain rules, then first matching route.
 
 import { arrayField, invalid, stringField, type XdsObject } from "../config/xds-fields.js";
-import { RouteEntry } from "./route-entry.js";
+import { compileHeaderMutation, type HeaderMutation } from "./header-mutation.js";
+import { filterConfigs, pathOnly, RouteEntry } from "./route-entry.js";
+import type { RouteRequest } from "./route-request.js";
 
 export interface VirtualHost {
   readonly name: string;
@@ -28,10 +30,19 @@ export class RouteTable {
     const prefixes: Array<[string, VirtualHost]> = [];
     let any: VirtualHost | undefined;
     const seen = new Set<string>();
+    // Envoy applies header edits most specific first (most_specific_header_mutations_wins false): route, vhost, config.
+    const rcReq = compileHeaderMutation(resourceName, rc, "request");
+    const rcResp = compileHeaderMutation(resourceName, rc, "response");
     for (const vh of arrayField(resourceName, rc, "virtual_hosts")) {
       const vhName = stringField(resourceName, vh, "name") ?? "";
       const where = `${resourceName}: virtual host ${vhName}`;
-      const host: VirtualHost = { name: vhName, routes: arrayField(where, vh, "routes").map((r) => RouteEntry.compile(where, r)) };
+      const enclosing = {
+        request: levels(compileHeaderMutation(where, vh, "request"), rcReq),
+        response: levels(compileHeaderMutation(where, vh, "response"), rcResp),
+        virtualHostRaw: vh,
+        virtualHostFilterConfig: filterConfigs(where, vh),
+      };
+      const host: VirtualHost = { name: vhName, routes: arrayField(where, vh, "routes").map((r) => RouteEntry.compile(where, r, enclosing)) };
       for (const raw of arrayField(resourceName, vh, "domains") as unknown[]) {
         if (typeof raw !== "string" || raw === "") invalid(where, "empty domain");
         const d = raw.toLowerCase();
@@ -64,12 +75,27 @@ export class RouteTable {
     return this.any;
   }
 
-  /** First route of the selected virtual host that matches, or undefined (→ 404 NR). */
-  route(host: string, path: string, headers: readonly string[]): RouteEntry | undefined {
-    const vh = this.virtualHost(host);
+  /** First route of the virtual host selected by `req.host` that matches the request, or undefined (→ 404 NR). */
+  match(req: RouteRequest): RouteEntry | undefined {
+    const vh = this.virtualHost(req.host);
     if (!vh) return undefined;
     const routes = vh.routes;
-    for (let i = 0; i < routes.length; i++) if (routes[i].matches(path, headers)) return routes[i];
+    const path = pathOnly(req.path);
+    let lower: string | undefined;
+    for (let i = 0; i < routes.length; i++) {
+      const r = routes[i];
+      if (!r.isCaseSensitive && lower === undefined) lower = path.toLowerCase();
+      if (r.matchesPath(req, path, lower ?? path)) return r;
+    }
     return undefined;
   }
+
+  /** `match` for a GET with these fields (tests and tools). */
+  route(host: string, path: string, headers: readonly string[], method = "GET"): RouteEntry | undefined {
+    return this.match({ host, path, headers, method });
+  }
+}
+
+function levels(...ms: (HeaderMutation | undefined)[]): HeaderMutation[] {
+  return ms.filter((m): m is HeaderMutation => m !== undefined);
 }

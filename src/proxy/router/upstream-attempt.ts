@@ -3,6 +3,7 @@
 import type { Cluster } from "../upstream/cluster.js";
 import type { RouteAction } from "./route-entry.js";
 import { UpstreamRequest, type UpstreamRequestStream } from "./upstream-request.js";
+import { H2UpstreamRequest } from "./h2-upstream-request.js";
 
 /** One try of a request against one upstream host; reports to its UpstreamRequestStream. */
 export interface UpstreamAttempt {
@@ -17,12 +18,24 @@ export interface UpstreamAttempt {
   abort(): void;
 }
 
-/** Creates the attempt for the cluster's upstream protocol (HTTP/1.1 today; HTTP/2 when the cluster asks for it). */
+/**
+ * Whether `stream` goes to `cluster` over HTTP/2: when its HttpProtocolOptions say explicit http2_protocol_options,
+ * or use_downstream_protocol_config and the downstream request is HTTP/2 (an HTTP/1.1 upgrade request always stays
+ * HTTP/1.1).
+ */
+export function upstreamUsesHttp2(stream: UpstreamRequestStream, cluster: Cluster): boolean {
+  const p = cluster.protocol;
+  return (p === "http2" && !stream.head.upgrade) || (p === "downstream" && stream.downstreamHttp2 === true);
+}
+
+/** Creates the attempt for the cluster's upstream protocol (upstreamUsesHttp2), HTTP/1.1 otherwise. */
 export function newUpstreamAttempt(
   stream: UpstreamRequestStream,
   cluster: Cluster,
   action: Extract<RouteAction, { kind: "cluster" }>,
   hasBody: boolean,
 ): UpstreamAttempt {
-  return new UpstreamRequest(stream, cluster, action, hasBody);
+  return upstreamUsesHttp2(stream, cluster)
+    ? new H2UpstreamRequest(stream, cluster, action, hasBody)
+    : new UpstreamRequest(stream, cluster, action, hasBody);
 }

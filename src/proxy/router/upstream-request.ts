@@ -1,4 +1,4 @@
-// The router's upstream half of one request: pick a host, get a pooled connection, forward, time out, retry once.
+// One upstream HTTP/1.1 attempt of a request: pick a host, get a pooled connection, forward, time out; resend once on a keep-alive race.
 
 import { ResponseFlag } from "../http/stream-info.js";
 import type { RequestHead } from "../http/request-head.js";
@@ -28,6 +28,10 @@ export interface UpstreamRequestStream {
   upstreamFailure(status: number, body: string, flag: number): void;
   /** Response trailers (HTTP/2, gRPC), as flat [name, value, ...] lower-case pairs; called before onResponseEnd. */
   onResponseTrailers?(trailers: string[]): void;
+  /** Chooses the upstream host (retry host predicates); when absent the attempt takes `cluster.picker.pick()`. */
+  selectHost?(cluster: Cluster): Host | undefined;
+  /** The downstream request arrived over HTTP/2 (picks HTTP/2 upstream for use_downstream_protocol_config clusters). */
+  readonly downstreamHttp2?: boolean;
 }
 
 const CONNECT_FAILURE = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
@@ -64,7 +68,7 @@ export class UpstreamRequest extends DeadlineEntry implements UpstreamResponseHa
   start(): void {
     const cluster = this.cluster;
     const stats = cluster.stats;
-    const host = cluster.picker.pick();
+    const host = this.stream.selectHost !== undefined ? this.stream.selectHost(cluster) : cluster.picker.pick();
     this.stream.setUpstream(cluster.name, host ? host.key : "");
     if (host === undefined) {
       stats.upstream_cx_none_healthy++;
@@ -110,6 +114,8 @@ export class UpstreamRequest extends DeadlineEntry implements UpstreamResponseHa
 
   onResponseHead(head: ResponseHead): boolean {
     this.cluster.stats.recordResponseCode(head.status);
+    // A relayed 101 starts a tunnel: the timeout covered the handshake only (Envoy #41075 disarms it on the upgrade response).
+    if (head.status === 101) routeTimeouts.cancel(this);
     return this.stream.onResponseHead(head, Math.round(performance.now() - this.startTime));
   }
 
@@ -162,7 +168,7 @@ export class UpstreamRequest extends DeadlineEntry implements UpstreamResponseHa
 
   private attach(conn: UpstreamConnection): void {
     this.conn = conn;
-    conn.begin(this, this.stream.head.method === "HEAD");
+    conn.begin(this, this.stream.head.method === "HEAD", !!this.stream.head.upgrade);
     const socket = conn.socket;
     const pending = this.stream.takePendingBody();
     if (pending === null) {
@@ -198,7 +204,7 @@ export class UpstreamRequest extends DeadlineEntry implements UpstreamResponseHa
 /** Serialises the upstream request head: origin-form path (after prefix_rewrite), hop-by-hop fields dropped. */
 export function buildRequestHead(head: RequestHead, action: Extract<RouteAction, { kind: "cluster" }>): string {
   let path = head.path;
-  if (action.prefixRewrite !== undefined) path = action.prefixRewrite + path.slice(action.matchedPrefix.length);
+  // The path is already rewritten: route-finalizer edits the request in place before the upstream request is made.
   let s = `${head.method} ${path} HTTP/1.1\r\n`;
   const h = head.headers;
   for (let i = 0; i < h.length; i += 2) {
@@ -207,6 +213,8 @@ export function buildRequestHead(head: RequestHead, action: Extract<RouteAction,
     if (action.hostRewrite !== undefined && name === "host") { s += `host: ${action.hostRewrite}\r\n`; continue; }
     s += `${name}: ${h[i + 1]}\r\n`;
   }
+  // An upgrade keeps its hop-by-hop pair (Envoy's HTTP/1 codec re-adds them for upgrade requests).
+  if (head.upgrade) s += `connection: upgrade\r\nupgrade: ${head.upgrade}\r\n`;
   return s + "\r\n";
 }
 

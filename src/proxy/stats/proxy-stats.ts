@@ -11,6 +11,13 @@ export class ClusterStats {
   upstream_cx_connect_timeout = 0;
   upstream_cx_none_healthy = 0;
   upstream_rq_retry = 0;
+  upstream_rq_retry_success = 0;
+  upstream_rq_retry_limit_exceeded = 0;
+  upstream_rq_retry_overflow = 0;
+  /** Retries in progress (Envoy's max_retries resource), checked against the cluster's circuit breaker. */
+  retries_active = 0;
+  upstream_cx_tx_bytes_total = 0;
+  upstream_cx_rx_bytes_total = 0;
   /** upstream_rq_<code>: index = status code (100..599). */
   readonly upstream_rq_by_code: number[] = new Array<number>(600).fill(0);
   /** upstream_rq_<N>xx: index = N (1..5). */
@@ -41,6 +48,14 @@ export class HttpConnectionManagerStats {
   no_cluster = 0;
   rq_direct_response = 0;
   rq_redirect = 0;
+  /** Upgrade requests refused (403) because the HCM does not enable their upgrade type. */
+  downstream_rq_ws_on_non_ws_route = 0;
+  /** `fault.delays_injected` / `fault.aborts_injected` (envoy.filters.http.fault). */
+  fault_delays_injected = 0;
+  fault_aborts_injected = 0;
+  /** `cors.origin_valid` / `cors.origin_invalid` (envoy.filters.http.cors). */
+  cors_origin_valid = 0;
+  cors_origin_invalid = 0;
 }
 
 /** Process-wide downstream counters (Envoy keeps these per HCM/listener; Weft sums them). */

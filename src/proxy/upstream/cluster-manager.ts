@@ -2,7 +2,7 @@
 
 import { arrayField, durationMs, invalid, objectField, stringField, type XdsObject } from "../config/xds-fields.js";
 import { ClusterStats } from "../stats/proxy-stats.js";
-import { Cluster, Host } from "./cluster.js";
+import { Cluster, Host, type UpstreamProtocol } from "./cluster.js";
 import { Logger } from "../../shared/logger.js";
 
 const log = new Logger("cluster-manager");
@@ -12,7 +12,7 @@ const INLINE_TYPES = new Set(["STATIC", "STRICT_DNS", "LOGICAL_DNS"]);
 /** Accepted, but without hosts: Weft has no original-destination forwarding. */
 const HOSTLESS_TYPES = new Set(["ORIGINAL_DST"]);
 
-interface ClusterSpec { name: string; type: string; connectTimeoutMs: number; edsServiceName: string; inline: XdsObject | undefined }
+interface ClusterSpec { name: string; type: string; connectTimeoutMs: number; edsServiceName: string; inline: XdsObject | undefined; protocol: UpstreamProtocol; maxRetries: number }
 interface EndpointSpec { address: string; port: number; health: string }
 
 /** Owns the clusters map (replaced whole on each update) and the per-cluster stats that outlive rebuilds. */
@@ -54,7 +54,7 @@ export class ClusterManager {
 
   /** Closes every pool's idle connections (in-flight exchanges finish). */
   close(): void {
-    for (const c of this.clusters.values()) for (const h of c.hosts) h.pool.close();
+    for (const c of this.clusters.values()) for (const h of c.hosts) h.close();
   }
 
   private rebuild(): void {
@@ -74,16 +74,18 @@ export class ClusterManager {
         if (h) {
           oldHosts.delete(key);
           h.health = e.health;
-          h.pool.setConnectTimeout(spec.connectTimeoutMs);
+          h.setConnectTimeout(spec.connectTimeoutMs);
         } else {
           h = new Host(e.address, e.port, e.health, stats, spec.connectTimeoutMs);
         }
         hosts.push(h);
       }
-      for (const gone of oldHosts.values()) gone.pool.close();
-      next.set(spec.name, new Cluster(spec.name, spec.type, spec.connectTimeoutMs, spec.edsServiceName, stats, hosts));
+      for (const gone of oldHosts.values()) gone.close();
+      const cluster = new Cluster(spec.name, spec.type, spec.connectTimeoutMs, spec.edsServiceName, stats, hosts, spec.protocol);
+      cluster.maxRetries = spec.maxRetries;
+      next.set(spec.name, cluster);
     }
-    for (const [name, old] of this.clusters) if (!next.has(name)) for (const h of old.hosts) h.pool.close();
+    for (const [name, old] of this.clusters) if (!next.has(name)) for (const h of old.hosts) h.close();
     this.clusters = next;
   }
 }
@@ -106,7 +108,24 @@ function parseCluster(name: string, c: XdsObject): ClusterSpec {
   if (c.lb_policy !== undefined && c.lb_policy !== "ROUND_ROBIN") {
     log.debug("lb_policy served as ROUND_ROBIN", { cluster: name, lb_policy: c.lb_policy });
   }
-  return { name, type, connectTimeoutMs, edsServiceName, inline };
+  return { name, type, connectTimeoutMs, edsServiceName, inline, protocol: upstreamProtocol(name, c), maxRetries: maxRetries(name, c) };
+}
+
+const HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+/**
+ * The cluster's upstream protocol from typed_extension_protocol_options[HttpProtocolOptions]: explicit_http_config
+ * with http2_protocol_options → HTTP/2, use_downstream_protocol_config → the downstream's, otherwise HTTP/1.1.
+ * auto_config (ALPN) needs TLS, which Weft's upstreams do not speak: it is refused like Envoy refuses it without TLS.
+ */
+function upstreamProtocol(name: string, c: XdsObject): UpstreamProtocol {
+  const all = objectField(name, c, "typed_extension_protocol_options");
+  const options = all === undefined ? undefined : objectField(name, all, HTTP_PROTOCOL_OPTIONS);
+  if (options === undefined) return "http1";
+  if (objectField(name, options, "use_downstream_protocol_config") !== undefined) return "downstream";
+  if (objectField(name, options, "auto_config") !== undefined) invalid(name, "HttpProtocolOptions.auto_config requires an upstream TLS transport socket");
+  const explicit = objectField(name, options, "explicit_http_config");
+  return explicit !== undefined && objectField(name, explicit, "http2_protocol_options") !== undefined ? "http2" : "http1";
 }
 
 function parseAssignment(name: string, cla: XdsObject): EndpointSpec[] {
@@ -125,4 +144,17 @@ function parseAssignment(name: string, cla: XdsObject): EndpointSpec[] {
     }
   }
   return out;
+}
+
+/** circuit_breakers.thresholds max_retries for the DEFAULT priority (unset priority is DEFAULT); Envoy's default is 3. */
+function maxRetries(name: string, c: XdsObject): number {
+  const cb = objectField(name, c, "circuit_breakers");
+  if (!cb) return 3;
+  for (const t of arrayField(name, cb, "thresholds")) {
+    if (t.priority !== undefined && t.priority !== "DEFAULT" && t.priority !== 0) continue;
+    const v = t.max_retries;
+    if (v === undefined || v === null) return 3;
+    return Number(typeof v === "object" ? (v as XdsObject).value : v);
+  }
+  return 3;
 }

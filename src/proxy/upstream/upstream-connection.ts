@@ -21,7 +21,8 @@ export interface UpstreamResponseHandler {
 }
 
 const enum State { Idle, Head, Body, Done }
-const enum Framing { None, Length, Chunked, Close }
+/** Upgraded: after a 101 to an upgrade request, raw bytes both ways until either side closes. */
+const enum Framing { None, Length, Chunked, Close, Upgraded }
 
 /** Owned by a ConnectionPool; `handler` is set for the duration of one request. */
 export class UpstreamConnection {
@@ -39,6 +40,7 @@ export class UpstreamConnection {
   private dechunk = false;
   private readonly chunked = new ChunkedDecoder();
   private headRequest = false;
+  private upgradeRequest = false;
   private requestComplete = false;
   private keepAlive = true;
 
@@ -49,10 +51,16 @@ export class UpstreamConnection {
     socket.on("close", () => this.onClose());
   }
 
-  /** Starts one exchange: the caller then writes the head/body to `socket` and calls requestDone() after the body. */
-  begin(handler: UpstreamResponseHandler, headRequest: boolean): void {
+  /**
+   * Starts one exchange: the caller then writes the head/body to `socket` and calls requestDone() after the body.
+   * For an `upgradeRequest`, a 101 answer turns the connection into a raw tunnel: later response bytes reach
+   * onResponseData unframed, the tunnel ends with onResponseEnd when the upstream closes, and requestDone()
+   * half-closes towards the upstream. Such a connection is never reused.
+   */
+  begin(handler: UpstreamResponseHandler, headRequest: boolean, upgradeRequest = false): void {
     this.handler = handler;
     this.headRequest = headRequest;
+    this.upgradeRequest = upgradeRequest;
     this.requestComplete = false;
     this.state = State.Head;
     this.scanFrom = 0;
@@ -60,6 +68,10 @@ export class UpstreamConnection {
 
   /** The whole request (head and body) has been written. */
   requestDone(): void {
+    if (this.framing === Framing.Upgraded && this.state === State.Body) {
+      this.socket.end();
+      return;
+    }
     this.requestComplete = true;
     if (this.state === State.Done) this.finish();
   }
@@ -98,7 +110,14 @@ export class UpstreamConnection {
         if (head === undefined) return this.protocolError();
         this.consume(headEnd);
         this.scanFrom = 0;
-        if (head.status < 200 && head.status !== 101) continue; // 1xx: interim, dropped (Envoy proxy_100_continue=false)
+        if (head.status === 101 && this.upgradeRequest) {
+          this.framing = Framing.Upgraded;
+          this.reusable = false;
+          this.state = State.Body;
+          this.dechunk = this.handler.onResponseHead(head);
+          continue;
+        }
+        if (head.status < 200) continue; // 1xx: interim, dropped (Envoy proxy_100_continue=false); 101 only answers an upgrade
         this.keepAlive = head.keepAlive;
         if (this.headRequest || head.status === 204 || head.status === 304) this.framing = Framing.None;
         else if (head.chunked) { this.framing = Framing.Chunked; this.chunked.reset(); }
@@ -129,6 +148,7 @@ export class UpstreamConnection {
             break;
           }
           case Framing.Close:
+          case Framing.Upgraded:
             this.consume(buf.length);
             h.onResponseData(buf, 0, buf.length);
             break;
@@ -180,7 +200,7 @@ export class UpstreamConnection {
     this.handler = null;
     this.onClosed(this);
     if (h === null) return;
-    if (this.state === State.Body && this.framing === Framing.Close) {
+    if (this.state === State.Body && (this.framing === Framing.Close || this.framing === Framing.Upgraded)) {
       this.state = State.Done;
       this.requestComplete = true;
       h.onResponseEnd();

@@ -1,0 +1,401 @@
+// RouterRequest: the router between the ActiveStream and its upstream attempts: retries (Envoy RetryState), global timeout, shadows.
+
+import { ResponseFlag } from "../http/stream-info.js";
+import type { RequestHead } from "../http/request-head.js";
+import type { ResponseHead } from "../http/response-head.js";
+import type { DataPlane } from "../http/data-plane.js";
+import type { Cluster, Host } from "../upstream/cluster.js";
+import type { XdsObject } from "../config/xds-fields.js";
+import type { RouteAction, RouteEntry } from "./route-entry.js";
+import type { UpstreamRequestStream } from "./upstream-request.js";
+import { newUpstreamAttempt, type UpstreamAttempt } from "./upstream-attempt.js";
+import { compileRetryPolicy, ResetReason, retriableReset, retriableResponse, retryBackOffMs, type RetryPolicy } from "./retry-policy.js";
+import { compileMirrorPolicies, startShadows, type ShadowRequest } from "./shadow-request.js";
+import { DeadlineEntry, TimeoutQueue } from "./timeout-queue.js";
+import { Logger } from "../../shared/logger.js";
+
+type ClusterAction = Extract<RouteAction, { kind: "cluster" }>;
+
+const log = new Logger("router");
+
+/** Request body bytes kept for retries when the route sets no per_request_buffer_limit_bytes (Envoy's 1 MiB default buffer limit). */
+export const DEFAULT_RETRY_BUFFER_LIMIT = 1024 * 1024;
+
+/** What the router compiled for one RouteAction (cached per action object). */
+interface RouterPolicy {
+  readonly retry: RetryPolicy | undefined;
+  /** The action each attempt runs with: the per-try timeout in place of the route timeout (0 = none). */
+  readonly attemptAction: ClusterAction;
+  readonly mirrors: ReturnType<typeof compileMirrorPolicies>;
+  readonly bufferLimit: number;
+  /** VirtualHost.include_request_attempt_count: x-envoy-attempt-count on each upstream try. */
+  readonly includeAttemptCount: boolean;
+  /** VirtualHost.include_attempt_count_in_response: x-envoy-attempt-count on the downstream response. */
+  readonly includeAttemptCountInResponse: boolean;
+}
+
+const policies = new WeakMap<XdsObject, RouterPolicy | null>();
+
+const NO_SHADOWS: readonly ShadowRequest[] = [];
+
+/** Body bytes queued for an attempt that is not connected yet, beyond which the downstream is paused (as ActiveStream does). */
+const MAX_PENDING_BODY = 1024 * 1024;
+
+/** Global route timeouts of requests that have a RouterRequest (attempts then carry only their per-try timeout). */
+const routeTimeouts = new TimeoutQueue();
+
+/** Injectable for tests: the jitter source of retry back-offs. */
+export const routerRandom = { next: Math.random };
+
+/**
+ * The exchange the ActiveStream drives: a plain UpstreamAttempt when the route has neither a retry policy nor mirrors
+ * (no overhead), else a RouterRequest. A policy that fails to compile is logged once and ignored.
+ */
+export function newRouterRequest(
+  stream: UpstreamRequestStream,
+  cluster: Cluster,
+  action: ClusterAction,
+  hasBody: boolean,
+  route: RouteEntry,
+  dataPlane: DataPlane,
+): UpstreamAttempt {
+  const policy = routerPolicy(action, route);
+  if (policy === null) return newUpstreamAttempt(stream, cluster, action, hasBody);
+  return new RouterRequest(stream, cluster, action, hasBody, policy, dataPlane);
+}
+
+function routerPolicy(action: ClusterAction, route: RouteEntry): RouterPolicy | null {
+  const raw = action.raw;
+  let p = policies.get(raw);
+  if (p !== undefined) return p;
+  const where = `route ${route.name}`;
+  try {
+    const vh = route.virtualHostRaw;
+    const retryRaw = (raw.retry_policy ?? vh.retry_policy) as XdsObject | undefined;
+    const retry = retryRaw ? compileRetryPolicy(`${where}: retry_policy`, retryRaw) : undefined;
+    const mirrors = compileMirrorPolicies(`${where}: request_mirror_policies`, raw);
+    if (retry === undefined && mirrors.length === 0) {
+      p = null;
+    } else {
+      let perTry = retry?.perTryTimeoutMs ?? 0;
+      // A per-try timeout not shorter than the route timeout is the route timeout (Envoy router.cc).
+      if (action.timeoutMs > 0 && perTry >= action.timeoutMs) perTry = 0;
+      p = {
+        retry,
+        attemptAction: { ...action, timeoutMs: perTry },
+        mirrors,
+        bufferLimit: bufferLimit(route.raw),
+        includeAttemptCount: vh.include_request_attempt_count === true,
+        includeAttemptCountInResponse: vh.include_attempt_count_in_response === true,
+      };
+    }
+  } catch (err) {
+    log.warn("ignoring invalid retry/mirror policy", { route: route.name, error: (err as Error).message });
+    p = null;
+  }
+  policies.set(raw, p);
+  return p;
+}
+
+/** Route.per_request_buffer_limit_bytes (a UInt32Value), else the default. */
+function bufferLimit(route: XdsObject): number {
+  const v = route.per_request_buffer_limit_bytes;
+  if (v === undefined || v === null) return DEFAULT_RETRY_BUFFER_LIMIT;
+  return Number(typeof v === "object" ? (v as XdsObject).value : v);
+}
+
+export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, UpstreamRequestStream {
+  private attempt: UpstreamAttempt | null = null;
+  /** An attempt whose retriable response is being dropped until its abort (same tick). */
+  private discarding: UpstreamAttempt | null = null;
+  private attemptCount = 0;
+  private retriesLeft: number;
+  /** A retry was granted and holds one of the cluster's max_retries slots until the next decision (Envoy RetryState). */
+  private retryArmed = false;
+  private backoffTimer: NodeJS.Timeout | undefined;
+  /** Every body chunk so far, for replaying to a retry (null before the first chunk and once over the limit). */
+  private replay: Buffer[] | null = null;
+  private replayBytes = 0;
+  /** The body outgrew the buffer limit: it cannot be replayed, so no more retries. */
+  private replayOverflow = false;
+  /** Chunks not yet handed to the current attempt (while it connects or during a back-off). */
+  private pending: Buffer[] | null = null;
+  private pendingBytes = 0;
+  /** The downstream was paused because `pending` grew past MAX_PENDING_BODY. */
+  private pendingPaused = false;
+  private triedHosts: string[] | null = null;
+  private shadows: readonly ShadowRequest[] = NO_SHADOWS;
+  private responseStarted = false;
+  private done = false;
+  private started = false;
+
+  constructor(
+    private readonly stream: UpstreamRequestStream,
+    private readonly cluster: Cluster,
+    private readonly action: ClusterAction,
+    private readonly hasBody: boolean,
+    private readonly policy: RouterPolicy,
+    private readonly dataPlane: DataPlane,
+  ) {
+    super();
+    this.retriesLeft = policy.retry?.numRetries ?? 0;
+  }
+
+  // ---- towards the ActiveStream (UpstreamAttempt) ----
+
+  /** Always true once started: body chunks are taken (and buffered for replay) from then on. */
+  get attached(): boolean { return this.started; }
+
+  start(): void {
+    this.started = true;
+    if (this.action.timeoutMs > 0) routeTimeouts.arm(this, this.action.timeoutMs, performance.now());
+    const early = this.stream.takePendingBody();
+    if (early !== null) {
+      this.pending = early;
+      for (const c of early) this.recordReplay(c);
+    }
+    if (this.policy.mirrors.length > 0) {
+      this.shadows = startShadows(this.policy.mirrors, this.stream, this.action, this.hasBody, this.dataPlane, early);
+    }
+    this.startAttempt();
+  }
+
+  writeBody(chunk: Buffer): void {
+    for (const s of this.shadows) s.writeBody(chunk);
+    const a = this.attempt;
+    this.recordReplay(chunk);
+    if (a !== null && a.attached) {
+      a.writeBody(chunk);
+      return;
+    }
+    (this.pending ??= []).push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes > MAX_PENDING_BODY && !this.pendingPaused) {
+      this.pendingPaused = true;
+      this.stream.pauseReading();
+    }
+  }
+
+  endBody(): void {
+    for (const s of this.shadows) s.endBody();
+    const a = this.attempt;
+    if (a !== null && a.attached) a.endBody();
+  }
+
+  pauseResponse(): void { this.attempt?.pauseResponse(); }
+  resumeResponse(): void { this.attempt?.resumeResponse(); }
+
+  abort(): void {
+    if (this.done) return;
+    const a = this.attempt;
+    this.cleanup();
+    a?.abort();
+    // Shadows of a request whose body never completed cannot finish; complete ones run on (fire and forget).
+    if (!this.stream.requestEnded) for (const s of this.shadows) s.abort();
+  }
+
+  // ---- towards each attempt (UpstreamRequestStream) ----
+
+  get head(): RequestHead { return this.stream.head; }
+  get requestEnded(): boolean { return this.stream.requestEnded; }
+  get downstreamHttp2(): boolean | undefined { return this.stream.downstreamHttp2; }
+
+  takePendingBody(): Buffer[] | null {
+    const p = this.pending;
+    this.pending = null;
+    this.pendingBytes = 0;
+    if (this.pendingPaused) {
+      this.pendingPaused = false;
+      this.stream.resumeReading();
+    }
+    return p;
+  }
+
+  pauseReading(): void { this.stream.pauseReading(); }
+  resumeReading(): void { this.stream.resumeReading(); }
+  setResponseFlag(flag: number): void { this.stream.setResponseFlag(flag); }
+
+  setUpstream(cluster: string, host: string): void {
+    if (host !== "" && this.policy.retry?.avoidPreviousHosts) (this.triedHosts ??= []).push(host);
+    this.stream.setUpstream(cluster, host);
+  }
+
+  /** Host selection with retry_host_predicate previous_hosts: re-pick up to host_selection_retry_max_attempts times. */
+  selectHost(cluster: Cluster): Host | undefined {
+    let host = cluster.picker.pick();
+    const retry = this.policy.retry;
+    const tried = this.triedHosts;
+    if (retry === undefined || tried === null) return host;
+    for (let i = 0; i < retry.hostSelectionMaxAttempts && host !== undefined && tried.includes(host.key); i++) host = cluster.picker.pick();
+    return host;
+  }
+
+  onResponseHead(head: ResponseHead, serviceTimeMs: number): boolean {
+    if (this.done) return false;
+    // A 101 starts a tunnel: the route timeout covered the handshake only (Envoy #41075 disarms it on the upgrade response).
+    if (head.status === 101) routeTimeouts.cancel(this);
+    const retry = this.policy.retry;
+    if (retry !== undefined && retriableResponse(retry, head.status, head.headers)) {
+      if (this.tryRetry()) {
+        // Envoy resets the upstream stream of a retried response; deferred so the connection's parser unwinds first.
+        const a = this.attempt!;
+        this.discarding = a;
+        this.attempt = null;
+        queueMicrotask(() => {
+          a.abort();
+          if (this.discarding === a) this.discarding = null;
+        });
+        return false;
+      }
+    } else {
+      this.releaseRetry(true);
+    }
+    // From here on nothing is retried: the replay copy of the body is no longer needed.
+    this.responseStarted = true;
+    this.replay = null;
+    this.replayOverflow = true;
+    if (this.policy.includeAttemptCountInResponse) head.headers.push("x-envoy-attempt-count", String(this.attemptCount));
+    return this.stream.onResponseHead(head, serviceTimeMs);
+  }
+
+  onResponseData(buf: Buffer, start: number, end: number): void {
+    if (this.discarding === null && !this.done) this.stream.onResponseData(buf, start, end);
+  }
+
+  onResponseTrailers(trailers: string[]): void {
+    if (this.discarding === null && !this.done) this.stream.onResponseTrailers?.(trailers);
+  }
+
+  onResponseEnd(): void {
+    if (this.discarding !== null) {
+      this.discarding = null;
+      return;
+    }
+    if (this.done) return;
+    this.cleanup();
+    this.stream.onResponseEnd();
+  }
+
+  flushResponse(): void {
+    if (this.discarding === null && !this.done) this.stream.flushResponse();
+  }
+
+  upstreamFailure(status: number, body: string, flag: number): void {
+    if (this.discarding !== null) {
+      this.discarding = null;
+      return;
+    }
+    if (this.done) return;
+    const reason = resetReason(flag);
+    if (!this.responseStarted && status !== 0 && reason !== undefined && this.policy.retry !== undefined && retriableReset(this.policy.retry, reason)) {
+      this.attempt = null;
+      if (this.tryRetry()) return;
+    }
+    this.cleanup();
+    this.stream.upstreamFailure(status, body, flag);
+  }
+
+  // ---- retries ----
+
+  /**
+   * Envoy RetryStateImpl::shouldRetry for a retriable outcome: false (and URX / UO flags) when the retries are
+   * exhausted, the body cannot be replayed or the cluster's max_retries is reached; else arms the back-off timer.
+   */
+  private tryRetry(): boolean {
+    this.releaseRetry(false);
+    const stats = this.cluster.stats;
+    if (this.retriesLeft === 0) {
+      stats.upstream_rq_retry_limit_exceeded++;
+      this.stream.setResponseFlag(ResponseFlag.UpstreamRetryLimitExceeded);
+      return false;
+    }
+    if (this.hasBody && this.replayOverflow) return false;
+    this.retriesLeft--;
+    if (stats.retries_active >= this.cluster.maxRetries) {
+      stats.upstream_rq_retry_overflow++;
+      this.stream.setResponseFlag(ResponseFlag.UpstreamOverflow);
+      return false;
+    }
+    stats.retries_active++;
+    this.retryArmed = true;
+    stats.upstream_rq_retry++;
+    const delay = retryBackOffMs(this.policy.retry!, this.attemptCount - 1, routerRandom.next);
+    this.backoffTimer = setTimeout(() => {
+      this.backoffTimer = undefined;
+      if (this.done) return;
+      this.pending = this.replay === null ? null : this.replay.slice();
+      this.pendingBytes = this.replayBytes;
+      this.startAttempt();
+    }, delay);
+    return true;
+  }
+
+  /** Gives the retry slot back; `success`: the retried attempt's response was not retriable (upstream_rq_retry_success). */
+  private releaseRetry(success: boolean): void {
+    if (!this.retryArmed) return;
+    this.retryArmed = false;
+    this.cluster.stats.retries_active--;
+    if (success) this.cluster.stats.upstream_rq_retry_success++;
+  }
+
+  private startAttempt(): void {
+    this.discarding = null;
+    this.attemptCount++;
+    if (this.policy.includeAttemptCount) setHeader(this.stream.head.headers, "x-envoy-attempt-count", String(this.attemptCount));
+    const a = newUpstreamAttempt(this, this.cluster, this.policy.attemptAction, this.hasBody);
+    this.attempt = a;
+    a.start();
+  }
+
+  /** The route timeout (RouteAction.timeout) spans every attempt and back-off: 504 UT. */
+  onDeadline(): void {
+    if (this.done) return;
+    const a = this.attempt;
+    this.cluster.stats.upstream_rq_timeout++;
+    this.cleanup();
+    a?.abort();
+    this.stream.upstreamFailure(504, "upstream request timeout", ResponseFlag.UpstreamRequestTimeout);
+  }
+
+  private recordReplay(chunk: Buffer): void {
+    if (this.replayOverflow) return;
+    (this.replay ??= []).push(chunk);
+    this.replayBytes += chunk.length;
+    if (this.replayBytes > this.policy.bufferLimit) {
+      this.replayOverflow = true;
+      this.replay = null;
+    }
+  }
+
+  private cleanup(): void {
+    if (this.done) return;
+    this.done = true;
+    this.attempt = null;
+    routeTimeouts.cancel(this);
+    if (this.backoffTimer !== undefined) clearTimeout(this.backoffTimer);
+    this.releaseRetry(false);
+    this.replay = null;
+    this.replayOverflow = true;
+    this.pending = null;
+  }
+}
+
+/** The reset reason behind an attempt's failure flag; undefined for failures that are never retried (no healthy host). */
+function resetReason(flag: number): ResetReason | undefined {
+  switch (flag) {
+    case ResponseFlag.UpstreamConnectionFailure: return ResetReason.ConnectFailure;
+    case ResponseFlag.UpstreamConnectionTermination:
+    case ResponseFlag.UpstreamProtocolError:
+    case ResponseFlag.UpstreamRemoteReset: return ResetReason.Reset;
+    case ResponseFlag.UpstreamRequestTimeout: return ResetReason.PerTryTimeout;
+    default: return undefined;
+  }
+}
+
+/** Sets `name` to `value` in a flat header list (replacing the first value). */
+function setHeader(headers: string[], name: string, value: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === name) { headers[i + 1] = value; return; }
+  }
+  headers.push(name, value);
+}
