@@ -1,5 +1,6 @@
 // `npm run bench`: the data-path comparison (direct, weft sidecar, nginx) and control-plane convergence, as one table.
 
+import { runRouterDecisionBench } from "./router-decision.js";
 import { parseArgs } from "node:util";
 import { benchConvergence } from "./convergence.js";
 import { benchDataPath } from "./datapath.js";
@@ -7,8 +8,8 @@ import type { Row } from "./row.js";
 import { benchScale, type ScaleRun } from "./scale/scale-bench.js";
 import { formatScaleReport } from "./scale/scale-table.js";
 
-const USAGE = "usage: npm run bench -- [--only datapath|convergence|scale] [--proxies 100] [--scale-services 200] [--scale-proxies 400] [--json]";
-const ONLY = ["datapath", "convergence", "scale"];
+const USAGE = "usage: npm run bench -- [--only datapath|router|convergence|scale] [--proxies 100] [--scale-services 200] [--scale-proxies 400] [--json]";
+const ONLY = ["datapath", "router", "convergence", "scale"];
 /** Issue 3's size; `npm run bench` runs the scale benchmark smaller (about 2 minutes) and prints how to run this. */
 const FULL_SCALE = { services: 1000, proxies: 2000 };
 
@@ -80,6 +81,16 @@ async function main(): Promise<number> {
       exitCode = 1;
     }
   }
+  let router: Awaited<ReturnType<typeof runRouterDecisionBench>> | undefined;
+  if (values.only === undefined || values.only === "router") {
+    process.stderr.write("bench: router decision, VirtualService with 500 rules...\n");
+    try {
+      router = await runRouterDecisionBench();
+    } catch (err) {
+      process.stderr.write(`bench: router decision failed: ${(err as Error).message}\n`);
+      exitCode = 1;
+    }
+  }
   if (values.only === undefined || values.only === "convergence") {
     process.stderr.write(`bench: control-plane convergence with ${proxies} proxies...\n`);
     try {
@@ -100,11 +111,15 @@ async function main(): Promise<number> {
     }
   }
   if (values.json) {
-    process.stdout.write(JSON.stringify({ dataPath: dataRows, convergence: convergenceRows, scale: scaleRuns }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ dataPath: dataRows, router, convergence: convergenceRows, scale: scaleRuns }, null, 2) + "\n");
     return exitCode;
   }
   const refs = { direct: dataRows.find((r) => r.name === "direct"), nginx: dataRows.find((r) => r.name === "nginx") };
   if (dataRows.length > 0) process.stdout.write(formatTable(DATA_PATH_COLUMNS, dataRows, refs) + "\n");
+  if (router) {
+    const ns = router.nsPerDecision;
+    process.stdout.write(`${dataRows.length > 0 ? "\n" : ""}router decision, ${router.rules}-rule VirtualService: first rule ${ns.first} ns, last rule ${ns.last} ns, no match ${ns.miss} ns\n`);
+  }
   if (convergenceRows.length > 0) process.stdout.write((dataRows.length > 0 ? "\n" : "") + formatTable(CONVERGENCE_COLUMNS, convergenceRows, refs) + "\n");
   if (scaleRuns.length > 0) {
     process.stdout.write((dataRows.length + convergenceRows.length > 0 ? "\n" : "") + formatScaleReport(scaleRuns) + "\n");

@@ -88,12 +88,16 @@ export async function startSidecar(xdsPort: number, spec: SidecarSpec): Promise<
 }
 
 /** Starts `weft proxy` with a list of control planes (`--xds a,b`) and waits until its admin /ready answers 200. */
-export async function startSidecarWith(xds: readonly string[], spec: SidecarSpec & { xdsProtocol?: "delta" | "sotw" }): Promise<WeftProcess> {
+export async function startSidecarWith(
+  xds: readonly string[],
+  spec: SidecarSpec & { xdsProtocol?: "delta" | "sotw"; outboundIps?: readonly string[] },
+): Promise<WeftProcess> {
   const labels = Object.entries(spec.labels).map(([k, v]) => `${k}=${v}`).join(",");
   const args = ["proxy", "--xds", xds.join(","), "--ip", spec.ip, "--workload", spec.workload,
     "--namespace", spec.namespace ?? "default", "--labels", labels, "--admin-port", "15000"];
   if (spec.appPort !== undefined) args.push("--app-port", String(spec.appPort));
   if (spec.xdsProtocol) args.push("--xds-protocol", spec.xdsProtocol);
+  if (spec.outboundIps?.length) args.push("--outbound-ip", spec.outboundIps.join(","));
   const proc = runWeft(`proxy ${spec.workload}`, args);
   await waitFor(async () => (await httpGet(`http://${spec.ip}:15000/ready`)).status === 200, 10_000, () => proc.stderr);
   return proc;
