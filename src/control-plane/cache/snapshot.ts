@@ -89,8 +89,8 @@ export class Snapshot {
   /** Checks that every referenced EDS and RDS name exists. */
   consistency(): ConsistencyReport {
     return {
-      missingEndpoints: missing(this.edsRefs, this.byType.get(ENDPOINT_TYPE)),
-      missingRoutes: missing(this.rdsRefs, this.byType.get(ROUTE_TYPE)),
+      missingEndpoints: missingOnce(this.edsRefs, this.byType.get(ENDPOINT_TYPE)),
+      missingRoutes: missingOnce(this.rdsRefs, this.byType.get(ROUTE_TYPE)),
     };
   }
 }
@@ -98,8 +98,8 @@ export class Snapshot {
 /** Collects encoded types for one snapshot; each `add` encodes and hashes the resources (the expensive part of a push). */
 export class SnapshotBuilder {
   private readonly byType = new Map<string, TypeResources>();
-  private readonly edsRefs = new Set<string>();
-  private readonly rdsRefs = new Set<string>();
+  private edsRefs: ReadonlySet<string> = NO_REFS;
+  private rdsRefs: ReadonlySet<string> = NO_REFS;
 
   constructor(readonly triggeredAt: number | undefined) {}
 
@@ -118,14 +118,41 @@ export class SnapshotBuilder {
   /** Takes a type's resources as they are (from an earlier snapshot): nothing is encoded or hashed again. */
   reuse(typeUrl: string, value: TypeResources): this {
     this.byType.set(typeUrl, value);
-    if (typeUrl === CLUSTER_TYPE) for (const r of value.resources.values()) collectEdsRef(r, this.edsRefs);
-    else if (typeUrl === LISTENER_TYPE) for (const r of value.resources.values()) collectRdsRefs(r, this.rdsRefs);
+    if (typeUrl === CLUSTER_TYPE) this.edsRefs = refsOf(value, collectEdsRef);
+    else if (typeUrl === LISTENER_TYPE) this.rdsRefs = refsOf(value, collectRdsRefs);
     return this;
   }
 
   build(): Snapshot {
     return new Snapshot(this.byType, this.edsRefs, this.rdsRefs, this.triggeredAt);
   }
+}
+
+const NO_REFS: ReadonlySet<string> = new Set();
+const refsByTypeSet = new WeakMap<TypeResources, ReadonlySet<string>>();
+
+/** The EDS (of a CDS set) or RDS (of an LDS set) names a type set references, collected once per set. */
+function refsOf(value: TypeResources, collect: (r: CachedResource, out: Set<string>) => void): ReadonlySet<string> {
+  let refs = refsByTypeSet.get(value);
+  if (refs === undefined) {
+    const out = new Set<string>();
+    for (const r of value.resources.values()) collect(r, out);
+    refsByTypeSet.set(value, (refs = out));
+  }
+  return refs;
+}
+
+const missingByPair = new WeakMap<ReadonlySet<string>, WeakMap<TypeResources, string[]>>();
+
+/** `missing`, memoised per (references, type set) pair: proxies of a scope share both. */
+function missingOnce(refs: ReadonlySet<string>, present: TypeResources | undefined): string[] {
+  if (refs.size === 0) return [];
+  if (present === undefined) return missing(refs, present);
+  let byPresent = missingByPair.get(refs);
+  if (byPresent === undefined) missingByPair.set(refs, (byPresent = new WeakMap()));
+  let out = byPresent.get(present);
+  if (out === undefined) byPresent.set(present, (out = missing(refs, present)));
+  return [...out];
 }
 
 function typeResources(typeUrl: string, inputs: readonly ResourceInput[]): TypeResources {

@@ -4,8 +4,9 @@ import { status, type ServerDuplexStream } from "@grpc/grpc-js";
 import type { DeltaDiscoveryRequest, DeltaDiscoveryResponse, DiscoveryRequest, DiscoveryResponse, XdsNode } from "../../xds/discovery.js";
 import { CLUSTER_TYPE, LISTENER_TYPE, PUSH_ORDER, shortTypeName } from "../../xds/type-urls.js";
 import { Logger } from "../../shared/logger.js";
-import type { CachedResource, Snapshot } from "../cache/snapshot.js";
-import { diff, onDeltaRequest, onRequest, onSent, type Respond, type SubscriptionState, type Transition } from "./subscription-state.js";
+import type { CachedResource, Snapshot, TypeResources } from "../cache/snapshot.js";
+import { typeSetDelta } from "../cache/type-set-delta.js";
+import { diff, diffAmong, NO_DIFF, type Diff, onDeltaRequest, onRequest, onSent, type Respond, type SubscriptionState, type Transition } from "./subscription-state.js";
 import type { PushTarget } from "./push-queue.js";
 import type { SendBudget } from "./send-budget.js";
 
@@ -91,6 +92,8 @@ export class AdsConnection implements PushTarget {
   private draining = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  /** Per type: the type set the client was last brought up to date from, under which subscription. */
+  private readonly synced = new Map<string, { from: TypeResources; names: readonly string[]; wildcard: boolean }>();
   /** Responses waiting for send budget, by type: the strongest respond mode asked for. */
   private readonly deferred = new Map<string, Respond>();
   private waitingBudget = false;
@@ -286,8 +289,18 @@ export class AdsConnection implements PushTarget {
       this.defer(typeUrl, respond);
       return false;
     }
-    const { resources: available } = snapshot.resources(typeUrl);
-    const d = diff(state, available);
+    const typeResources = snapshot.resources(typeUrl);
+    const available = typeResources.resources;
+    // When the client was last brought exactly up to date from an earlier type set under the same subscription,
+    // only the names that changed between the two sets can differ (computed once per pair of sets, shared by every
+    // proxy of a scope): an endpoint change costs O(changed) per proxy instead of O(subscribed).
+    const synced = this.synced.get(typeUrl);
+    let d: Diff;
+    if (synced !== undefined && synced.names === state.names && synced.wildcard === state.wildcard) {
+      d = synced.from === typeResources ? NO_DIFF : diffAmong(state, available, typeSetDelta(synced.from, typeResources));
+    } else {
+      d = diff(state, available);
+    }
     const delta = this.protocol === "delta";
     const complete = !delta && FULL_STATE_TYPES.has(typeUrl);
     const changed = d.updated.length > 0 || (d.removed.length > 0 && (delta || complete));
@@ -309,7 +322,10 @@ export class AdsConnection implements PushTarget {
     const version = snapshot.version(typeUrl);
     const nonce = (++nonceSeq).toString(36);
     const now = Date.now();
-    this.subs.set(typeUrl, onSent(state, { version, nonce, time: now }, { resources: resources.map((r) => [r.name, r.hash]), removed, complete }));
+    const next = onSent(state, { version, nonce, time: now }, { resources: resources.map((r) => [r.name, r.hash]), removed, complete });
+    this.subs.set(typeUrl, next);
+    // Everything the diff found was sent (delta: removals too; SotW removals of non-full-state types are implicit).
+    this.synced.set(typeUrl, { from: typeResources, names: next.names, wildcard: next.wildcard });
     this.hold(typeUrl, version, now);
     try {
       if (delta) {

@@ -113,6 +113,10 @@ export function onRequest(prev: SubscriptionState | undefined, req: RequestView,
  * otherwise a subscription change is answered only if it yields something to send.
  */
 export function onDeltaRequest(prev: SubscriptionState | undefined, req: DeltaRequestView, wildcardType: boolean, now: number): Transition {
+  if (prev && req.subscribe.length === 0 && req.unsubscribe.length === 0) {
+    // A plain ACK/NACK (the common case): nothing to copy.
+    return deltaAnswer(prev, prev, "none", req, now);
+  }
   let wildcard = prev ? prev.wildcard : wildcardType && req.subscribe.length === 0;
   const names = new Set(prev?.names);
   const known = new Map(prev ? prev.known : Object.entries(req.initialVersions));
@@ -140,7 +144,13 @@ export function onDeltaRequest(prev: SubscriptionState | undefined, req: DeltaRe
   }
   const base: SubscriptionState = { pending: false, ackedVersion: "", ...prev, wildcard, names: [...names].sort(), known };
   const respond: Respond = !prev && wildcard ? "always" : changed ? "changes" : "none";
-  if (!prev || req.responseNonce === "") return { kind: prev ? "update" : "initial", respond, state: base };
+  if (!prev) return { kind: "initial", respond, state: base };
+  return deltaAnswer(prev, base, respond, req, now);
+}
+
+/** The nonce part of a delta request: update (no nonce), stale, NACK or ACK of the latest response. */
+function deltaAnswer(prev: SubscriptionState, base: SubscriptionState, respond: Respond, req: DeltaRequestView, now: number): Transition {
+  if (req.responseNonce === "") return { kind: "update", respond, state: base };
   if (!prev.sent || req.responseNonce !== prev.sent.nonce) return { kind: "stale", respond, state: base };
   if (req.errorMessage !== undefined) {
     const lastNack: NackRecord = { version: prev.sent.version, nonce: prev.sent.nonce, message: req.errorMessage, time: now };
@@ -155,6 +165,41 @@ export interface Diff {
   readonly updated: string[];
   /** Names the client holds that are gone: every known one under a wildcard, else the subscribed ones. */
   readonly removed: string[];
+}
+
+export const NO_DIFF: Diff = Object.freeze({ updated: [], removed: [] }) as unknown as Diff;
+
+/**
+ * As `diff`, when the client is known to hold exactly an earlier type set and `delta` lists the names that
+ * differ between that set and `available`: only those names are compared.
+ */
+export function diffAmong(state: SubscriptionState, available: ReadonlyMap<string, { readonly hash: string }>, delta: readonly string[]): Diff {
+  const updated: string[] = [];
+  const removed: string[] = [];
+  for (const name of delta) {
+    if (!state.wildcard && !hasName(state.names, name)) continue;
+    const r = available.get(name);
+    if (r) {
+      if (state.known.get(name) !== r.hash) updated.push(name);
+    } else if (state.known.has(name)) {
+      removed.push(name);
+    }
+  }
+  return { updated, removed };
+}
+
+/** Binary search in sorted unique names. */
+function hasName(names: readonly string[], name: string): boolean {
+  let lo = 0;
+  let hi = names.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = names[mid]!;
+    if (v === name) return true;
+    if (v < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }
 
 /** Compares what the client holds with `available` (the snapshot's resources of the type). */

@@ -1,24 +1,14 @@
 // H2ActiveStream: one HTTP/2 downstream stream through the HCM (the ActiveStream role for HTTP/2 and gRPC clients).
 
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from "node:http2";
-import { FilterManager, type FilterManagerStream } from "../http/filter-manager.js";
 import { grpcMessage, grpcStatusForHttp, httpDate, isGrpcContentType } from "../http/local-reply.js";
-import { requestId } from "../http/request-id.js";
 import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
-import { ResponseFlag, StreamInfo } from "../http/stream-info.js";
-import type { DataPlane, ListenerContext } from "../http/data-plane.js";
-import type { HttpConnectionManagerConfig } from "../http/http-connection-manager-config.js";
-import type { RouteEntry } from "../router/route-entry.js";
-import { finalizeResponse } from "../router/route-finalizer.js";
-import { dispatchRoute } from "../router/route-dispatch.js";
-import type { UpstreamRequestStream } from "../router/upstream-request.js";
-import { upstreamUsesHttp2, type UpstreamAttempt } from "../router/upstream-attempt.js";
-import { newRouterRequest } from "../router/router-request.js";
+import type { ListenerContext } from "../http/data-plane.js";
+import { DownstreamStream } from "../http/downstream-stream.js";
+import type { UpstreamTarget } from "../router/route-dispatch.js";
+import { upstreamUsesHttp2 } from "../router/upstream-attempt.js";
 import { flattenH2Headers } from "../router/h2-upstream-request.js";
-
-/** Body bytes queued before the upstream is ready, beyond which the stream stops reading (HTTP/2 flow control). */
-const MAX_PENDING_BODY = 1024 * 1024;
 
 /** Response fields that are connection-specific in HTTP/2 (RFC 9113 §8.2.2) and never forwarded to an HTTP/2 client. */
 function connectionSpecific(name: string): boolean {
@@ -67,28 +57,12 @@ export function h2RequestHead(headers: IncomingHttpHeaders): RequestHead {
  * is written with the stream's own backpressure; upstream trailers become HTTP/2 trailers. A local reply to a gRPC request is a trailers-only
  * response (`:status 200`, grpc-status from Envoy's httpToGrpcStatus, grpc-message), as Envoy sends it.
  */
-export class H2ActiveStream implements FilterManagerStream, UpstreamRequestStream {
-  readonly streamInfo = new StreamInfo();
+export class H2ActiveStream extends DownstreamStream {
   readonly downstreamHttp2 = true;
-  readonly head: RequestHead;
-  requestEnded: boolean;
-  private readonly hasBody: boolean;
   /** The request body goes to an HTTP/1.1 upstream without a content-length: this stream chunk-encodes it. */
   private chunkEncode = false;
-  private readonly hcm: HttpConnectionManagerConfig | undefined;
-  private readonly dataPlane: DataPlane;
   private readonly grpc: boolean;
-  private fm: FilterManager | null = null;
-  private upstream: UpstreamAttempt | null = null;
-  private routeEntry: RouteEntry | undefined;
-  private routeResolved = false;
-  private clusterIndex = -1;
-  private pendingBody: Buffer[] | null = null;
-  private pendingBytes = 0;
-  private responseStarted = false;
-  private finished = false;
   private trailers: OutgoingHttpHeaders | null = null;
-  private responsePaused = false;
 
   constructor(
     private readonly h2: ServerHttp2Stream,
@@ -96,11 +70,9 @@ export class H2ActiveStream implements FilterManagerStream, UpstreamRequestStrea
     endStream: boolean,
     listener: ListenerContext,
   ) {
-    this.head = h2RequestHead(headers);
+    const head = h2RequestHead(headers);
+    super(head, listener.resolveHcm(head), listener.dataPlane, !endStream);
     this.requestEnded = endStream;
-    this.hasBody = !endStream;
-    this.dataPlane = listener.dataPlane;
-    this.hcm = listener.resolveHcm(this.head);
     this.grpc = isGrpcContentType(headers["content-type"]);
     h2.on("data", (chunk: Buffer) => this.onRequestData(chunk));
     h2.on("end", () => this.onRequestEnd());
@@ -108,54 +80,16 @@ export class H2ActiveStream implements FilterManagerStream, UpstreamRequestStrea
     h2.on("close", () => this.onDownstreamReset());
   }
 
-  start(): void {
-    const hcm = this.hcm;
-    if (hcm === undefined) {
-      this.sendLocalReply(404, "", ResponseFlag.NoRouteFound);
-      return;
-    }
-    hcm.stats.downstream_rq_total++;
-    hcm.stats.downstream_rq_active++;
-    const h = this.head.headers;
-    let hasRequestId = false;
-    let hasProto = false;
-    for (let i = 0; i < h.length; i += 2) {
-      if (h[i] === "x-request-id") hasRequestId = true;
-      else if (h[i] === "x-forwarded-proto") hasProto = true;
-    }
-    if (!hasRequestId) h.push("x-request-id", requestId());
-    if (!hasProto) h.push("x-forwarded-proto", "http");
-    if (hcm.filterFactories.length === 0) {
-      this.decodingComplete();
-    } else {
-      this.fm = new FilterManager(hcm.filterFactories, this);
-      this.fm.decodeHeaders(this.head, !this.hasBody);
-    }
-  }
-
-  /** Routes the request, exactly as the HTTP/1.1 ActiveStream does. */
-  decodingComplete(): void {
-    const hcm = this.hcm!;
-    const entry = this.route();
-    if (entry === undefined) {
-      hcm.stats.no_route++;
-      this.sendLocalReply(404, "", ResponseFlag.NoRouteFound);
-      return;
-    }
-    const target = dispatchRoute(this, hcm, entry, this.dataPlane);
-    if (target === undefined) return;
-    this.clusterIndex = target.clusterIndex;
-    if (this.hasBody && this.head.contentLength < 0 && !upstreamUsesHttp2(this, target.cluster)) this.startChunkEncoding();
-    this.upstream = newRouterRequest(this, target.cluster, target.action, this.hasBody, entry, this.dataPlane);
-    this.upstream.start();
-  }
-
-  route(): RouteEntry | undefined {
-    if (!this.routeResolved) {
-      this.routeResolved = true;
-      this.routeEntry = this.hcm === undefined ? undefined : this.dataPlane.routeTable(this.hcm)?.match(this.head);
-    }
-    return this.routeEntry;
+  /** HTTP/1.1 needs framing for a body of unknown length (Envoy's HTTP/1.1 encoder chunks it too). */
+  protected override beforeUpstream(target: UpstreamTarget): void {
+    if (!this.hasBody || this.head.contentLength >= 0 || upstreamUsesHttp2(this, target.cluster)) return;
+    this.chunkEncode = true;
+    this.head.chunked = true;
+    this.head.headers.push("transfer-encoding", "chunked");
+    const p = this.pendingBody;
+    if (p !== null) for (let i = 0; i < p.length; i++) p[i] = encodeChunk(p[i]);
+    // The body may have ended already (filters can hold decoding back): its last chunk goes with it.
+    if (this.requestEnded) (this.pendingBody ??= []).push(LAST_CHUNK);
   }
 
   // ---- request body ----
@@ -167,72 +101,20 @@ export class H2ActiveStream implements FilterManagerStream, UpstreamRequestStrea
     this.forwardBody(this.chunkEncode ? encodeChunk(chunk) : chunk);
   }
 
-  private forwardBody(chunk: Buffer): void {
-    const up = this.upstream;
-    if (up !== null && up.attached) {
-      up.writeBody(chunk);
-      return;
-    }
-    if (this.pendingBody === null) this.pendingBody = [];
-    this.pendingBody.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes > MAX_PENDING_BODY) this.h2.pause();
-  }
-
   private onRequestEnd(): void {
     if (this.requestEnded) return;
     if (this.chunkEncode && !this.finished) this.forwardBody(LAST_CHUNK);
-    this.requestEnded = true;
-    const up = this.upstream;
-    if (!this.finished && up !== null && up.attached) up.endBody();
-  }
-
-  /** The client reset the stream, or the connection went away, before the response completed (DC). */
-  private onDownstreamReset(): void {
-    if (this.finished) return;
-    this.streamInfo.setResponseFlag(ResponseFlag.DownstreamConnectionTermination);
-    this.upstream?.abort();
-    this.complete();
-  }
-
-  /** HTTP/1.1 needs framing for a body of unknown length (Envoy's HTTP/1.1 encoder chunks it too). */
-  private startChunkEncoding(): void {
-    this.chunkEncode = true;
-    this.head.chunked = true;
-    this.head.headers.push("transfer-encoding", "chunked");
-    const p = this.pendingBody;
-    if (p !== null) for (let i = 0; i < p.length; i++) p[i] = encodeChunk(p[i]);
-    // The body may have ended already (filters can hold decoding back): its last chunk goes with it.
-    if (this.requestEnded) (this.pendingBody ??= []).push(LAST_CHUNK);
+    this.endRequest();
   }
 
   // ---- UpstreamRequestStream ----
 
-  takePendingBody(): Buffer[] | null {
-    const p = this.pendingBody;
-    if (p !== null) {
-      this.pendingBody = null;
-      if (this.pendingBytes > MAX_PENDING_BODY) this.h2.resume();
-      this.pendingBytes = 0;
-    }
-    return p;
-  }
-
   pauseReading(): void { this.h2.pause(); }
   resumeReading(): void { this.h2.resume(); }
-  setResponseFlag(flag: number): void { this.streamInfo.setResponseFlag(flag); }
-  setUpstream(cluster: string, host: string): void {
-    this.streamInfo.upstreamCluster = cluster;
-    this.streamInfo.upstreamHost = host;
-  }
 
   onResponseHead(resp: ResponseHead, serviceTimeMs: number): boolean {
     if (this.finished || this.h2.destroyed) return true;
-    // The router is the first encoder: the route's response header edits come before other filters'.
-    if (this.clusterIndex >= 0 && this.routeEntry !== undefined) finalizeResponse(this.routeEntry, this.clusterIndex, resp.headers);
-    this.fm?.encodeHeaders(resp, false);
-    this.responseStarted = true;
-    this.streamInfo.responseCode = resp.status;
+    this.beginResponse(resp);
     const out: OutgoingHttpHeaders = { ":status": resp.status };
     const h = resp.headers;
     for (let i = 0; i < h.length; i += 2) {
@@ -261,7 +143,7 @@ export class H2ActiveStream implements FilterManagerStream, UpstreamRequestStrea
     if (this.finished || this.h2.destroyed) return;
     const chunk = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
     this.streamInfo.bytesSent += chunk.length;
-    if (!this.h2.write(chunk)) this.upstreamBackpressure();
+    if (!this.h2.write(chunk)) this.upstreamBackpressure(this.h2);
   }
 
   onResponseTrailers(trailers: string[]): void {
@@ -279,35 +161,12 @@ export class H2ActiveStream implements FilterManagerStream, UpstreamRequestStrea
 
   flushResponse(): void { /* nghttp2 batches frames per tick itself */ }
 
-  upstreamFailure(status: number, body: string, flag: number): void {
-    if (this.finished) return;
-    if (this.responseStarted || status === 0) {
-      this.streamInfo.setResponseFlag(flag);
-      this.reset();
-      return;
-    }
-    this.sendLocalReply(status, body, flag);
-  }
-
   // ---- local replies and completion ----
 
-  sendLocalReply(status: number, body: string, responseFlags: number, extraHeaders?: string[]): void {
-    if (this.finished) return;
-    this.streamInfo.setResponseFlag(responseFlags);
-    if (this.responseStarted) {
-      this.reset();
-      return;
-    }
-    this.upstream?.abort();
-    this.responseStarted = true;
-    this.streamInfo.responseCode = status;
-    const headers = extraHeaders ?? [];
+  protected writeLocalReply(status: number, body: string, headers: string[]): void {
     const bytes = this.grpc ? 0 : Buffer.byteLength(body);
-    if (this.fm !== null) {
-      const resp: ResponseHead = { status, versionMinor: 1, headers, contentLength: bytes, chunked: false, keepAlive: true };
-      this.fm.encodeHeaders(resp, bytes === 0);
-    }
-    if (this.h2.destroyed) { this.complete(); return; }
+    this.encodeLocalReplyHeaders(status, headers, bytes, true);
+    if (this.h2.destroyed) return;
     let out: OutgoingHttpHeaders;
     if (this.grpc) {
       // Envoy's gRPC local reply: trailers-only, HTTP 200, the status mapped to grpc-status.
@@ -322,32 +181,9 @@ export class H2ActiveStream implements FilterManagerStream, UpstreamRequestStrea
     this.h2.respond(out, { endStream: headOnly });
     if (!headOnly) this.h2.end(body);
     this.streamInfo.bytesSent += bytes;
-    this.complete();
   }
 
-  private reset(): void {
-    this.upstream?.abort();
-    if (!this.h2.destroyed) this.h2.close(constants.NGHTTP2_INTERNAL_ERROR);
-    this.complete();
-  }
-
-  private complete(): void {
-    if (this.finished) return;
-    this.finished = true;
-    const hcm = this.hcm;
-    if (hcm !== undefined) {
-      const code = this.streamInfo.responseCode;
-      if (code >= 100 && code < 600) hcm.stats.downstream_rq_by_class[(code / 100) | 0]++;
-      hcm.stats.downstream_rq_active--;
-    }
-    this.fm?.onStreamComplete();
-  }
-
-  private upstreamBackpressure(): void {
-    const up = this.upstream;
-    if (up === null || this.responsePaused) return;
-    this.responsePaused = true;
-    up.pauseResponse();
-    this.h2.once("drain", () => { this.responsePaused = false; up.resumeResponse(); });
+  protected onFinished(reset: boolean): void {
+    if (reset && !this.h2.destroyed) this.h2.close(constants.NGHTTP2_INTERNAL_ERROR);
   }
 }

@@ -5,19 +5,16 @@ import { ChunkedDecoder } from "../http/chunked-decoder.js";
 import { ResponseFlag } from "../http/stream-info.js";
 import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
-import type { Cluster, Host } from "../upstream/cluster.js";
+import type { Cluster } from "../upstream/cluster.js";
 import type { H2Connection } from "../upstream/h2-connection-pool.js";
 import type { ClusterAction } from "./route-entry.js";
 import type { UpstreamAttempt } from "./upstream-attempt.js";
 import type { UpstreamRequestStream } from "./upstream-request.js";
-import { DeadlineEntry, TimeoutQueue } from "./timeout-queue.js";
+import { UpstreamAttemptBase } from "./upstream-attempt-base.js";
 
 const CONNECT_FAILURE = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 const CONNECTION_TERMINATION = "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
 const REMOTE_RESET = "upstream connect error or disconnect/reset before headers. reset reason: remote reset";
-
-/** Route timeouts of every HTTP/2 upstream request in the process. */
-const routeTimeouts = new TimeoutQueue();
 
 /**
  * Request fields HTTP/2 forbids or carries as pseudo-headers (RFC 9113 §8.2.2): connection-specific fields are
@@ -67,12 +64,9 @@ export function flattenH2Headers(headers: IncomingHttpHeaders): string[] {
   return out;
 }
 
-export class H2UpstreamRequest extends DeadlineEntry implements UpstreamAttempt {
-  private host: Host | undefined;
+export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAttempt {
   private conn: H2Connection | undefined;
   private req: ClientHttp2Stream | null = null;
-  private startTime = 0;
-  private done = false;
   private responseStarted = false;
   private waitingDrain = false;
   /**
@@ -84,43 +78,24 @@ export class H2UpstreamRequest extends DeadlineEntry implements UpstreamAttempt 
     if (end > start) this.writeFrame(buf.subarray(start, end));
   };
 
-  constructor(
-    private readonly stream: UpstreamRequestStream,
-    private readonly cluster: Cluster,
-    private readonly action: ClusterAction,
-    private readonly hasBody: boolean,
-  ) {
-    super();
+  constructor(stream: UpstreamRequestStream, cluster: Cluster, action: ClusterAction, hasBody: boolean) {
+    super(stream, cluster, action, hasBody);
     this.dechunker = stream.head.chunked ? new ChunkedDecoder() : null;
   }
 
   get attached(): boolean { return this.req !== null; }
 
   start(): void {
-    const cluster = this.cluster;
-    const stats = cluster.stats;
-    const host = this.stream.selectHost !== undefined ? this.stream.selectHost(cluster) : cluster.picker.pick();
-    this.stream.setUpstream(cluster.name, host ? host.key : "");
-    if (host === undefined) {
-      stats.upstream_cx_none_healthy++;
-      this.done = true;
-      this.stream.upstreamFailure(503, "no healthy upstream", ResponseFlag.NoHealthyUpstream);
-      return;
-    }
+    const host = this.pickHost();
+    if (host === undefined) return;
     const conn = host.h2Pool.acquire();
     if (conn === undefined) {
       this.done = true;
       this.stream.upstreamFailure(503, CONNECT_FAILURE, ResponseFlag.UpstreamConnectionFailure);
       return;
     }
-    this.host = host;
     this.conn = conn;
-    stats.upstream_rq_total++;
-    stats.upstream_rq_active++;
-    host.stats.rq_total++;
-    host.stats.rq_active++;
-    this.startTime = performance.now();
-    if (this.action.timeoutMs > 0) routeTimeouts.arm(this, this.action.timeoutMs, this.startTime);
+    this.track(host);
 
     const pending = this.stream.takePendingBody();
     const endStream = this.stream.requestEnded && (pending === null || !this.hasBody);
@@ -200,7 +175,7 @@ export class H2UpstreamRequest extends DeadlineEntry implements UpstreamAttempt 
     if (endStream && cl === undefined && status !== 204 && status !== 304 && this.stream.downstreamHttp2 !== true) flat.push("content-length", "0");
     const head: ResponseHead = { status, versionMinor: 1, headers: flat, contentLength, chunked: false, keepAlive: true };
     this.cluster.stats.recordResponseCode(status);
-    this.stream.onResponseHead(head, Math.round(performance.now() - this.startTime));
+    this.stream.onResponseHead(head, this.serviceTimeMs());
     if (endStream) this.onEnd();
   }
 
@@ -231,12 +206,7 @@ export class H2UpstreamRequest extends DeadlineEntry implements UpstreamAttempt 
     this.stream.upstreamFailure(status, body, flag);
   }
 
-  private cleanup(): void {
-    if (this.done) return;
-    this.done = true;
-    routeTimeouts.cancel(this);
+  protected onCleanup(): void {
     this.conn!.release();
-    this.cluster.stats.upstream_rq_active--;
-    this.host!.stats.rq_active--;
   }
 }

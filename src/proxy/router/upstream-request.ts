@@ -6,7 +6,7 @@ import type { ResponseHead } from "../http/response-head.js";
 import type { Cluster, Host } from "../upstream/cluster.js";
 import type { UpstreamConnection, UpstreamResponseHandler } from "../upstream/upstream-connection.js";
 import type { RouteAction } from "./route-entry.js";
-import { DeadlineEntry, TimeoutQueue } from "./timeout-queue.js";
+import { UpstreamAttemptBase } from "./upstream-attempt-base.js";
 
 /** The downstream side an UpstreamRequest reports to (the ActiveStream). */
 export interface UpstreamRequestStream {
@@ -41,48 +41,19 @@ const PROTOCOL_ERROR = "upstream connect error or disconnect/reset before header
 /** Methods safe to resend after a reused keep-alive connection was closed before any response byte. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
-/** Route timeouts of every request in the process. */
-const routeTimeouts = new TimeoutQueue();
-
-export class UpstreamRequest extends DeadlineEntry implements UpstreamResponseHandler {
-  private host: Host | undefined;
+export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResponseHandler {
   private conn: UpstreamConnection | null = null;
   private headBytes = "";
-  private startTime = 0;
   private retried = false;
-  private done = false;
   private waitingDrain = false;
   private readonly onDrain = (): void => { this.waitingDrain = false; this.stream.resumeReading(); };
-
-  constructor(
-    private readonly stream: UpstreamRequestStream,
-    private readonly cluster: Cluster,
-    private readonly action: Extract<RouteAction, { kind: "cluster" }>,
-    private readonly hasBody: boolean,
-  ) {
-    super();
-  }
 
   get attached(): boolean { return this.conn !== null; }
 
   start(): void {
-    const cluster = this.cluster;
-    const stats = cluster.stats;
-    const host = this.stream.selectHost !== undefined ? this.stream.selectHost(cluster) : cluster.picker.pick();
-    this.stream.setUpstream(cluster.name, host ? host.key : "");
-    if (host === undefined) {
-      stats.upstream_cx_none_healthy++;
-      this.done = true;
-      this.stream.upstreamFailure(503, "no healthy upstream", ResponseFlag.NoHealthyUpstream);
-      return;
-    }
-    this.host = host;
-    stats.upstream_rq_total++;
-    stats.upstream_rq_active++;
-    host.stats.rq_total++;
-    host.stats.rq_active++;
-    this.startTime = performance.now();
-    if (this.action.timeoutMs > 0) routeTimeouts.arm(this, this.action.timeoutMs, this.startTime);
+    const host = this.pickHost();
+    if (host === undefined) return;
+    this.track(host);
     this.headBytes = buildRequestHead(this.stream.head, this.action);
     const idle = host.pool.takeIdle();
     if (idle) this.attach(idle);
@@ -115,8 +86,8 @@ export class UpstreamRequest extends DeadlineEntry implements UpstreamResponseHa
   onResponseHead(head: ResponseHead): boolean {
     this.cluster.stats.recordResponseCode(head.status);
     // A relayed 101 starts a tunnel: the timeout covered the handshake only (Envoy #41075 disarms it on the upgrade response).
-    if (head.status === 101) routeTimeouts.cancel(this);
-    return this.stream.onResponseHead(head, Math.round(performance.now() - this.startTime));
+    if (head.status === 101) this.disarmTimeout();
+    return this.stream.onResponseHead(head, this.serviceTimeMs());
   }
 
   onResponseData(buf: Buffer, start: number, end: number): void {
@@ -191,13 +162,8 @@ export class UpstreamRequest extends DeadlineEntry implements UpstreamResponseHa
     this.stream.upstreamFailure(504, "upstream request timeout", ResponseFlag.UpstreamRequestTimeout);
   }
 
-  private cleanup(): void {
-    if (this.done) return;
-    this.done = true;
-    routeTimeouts.cancel(this);
+  protected onCleanup(): void {
     if (this.waitingDrain && this.conn) this.conn.socket.off("drain", this.onDrain);
-    this.cluster.stats.upstream_rq_active--;
-    this.host!.stats.rq_active--;
   }
 }
 

@@ -2,7 +2,7 @@
 
 import { connect as h2connect, type ClientHttp2Session } from "node:http2";
 import { connect as tcpConnect } from "node:net";
-import type { ClusterStats, HostStats } from "../stats/proxy-stats.js";
+import { HostPool } from "./host-pool.js";
 
 /** nghttp2's default before the peer's SETTINGS arrive (RFC 9113 §6.5.2 leaves it unlimited; Node assumes 100). */
 const INITIAL_MAX_STREAMS = 100;
@@ -31,19 +31,8 @@ export class H2Connection {
  * connection with a connect timeout) when every open connection is full or draining. Requests on a connection
  * still connecting are queued by nghttp2 and fail with it.
  */
-export class H2ConnectionPool {
+export class H2ConnectionPool extends HostPool {
   private readonly conns: H2Connection[] = [];
-  private closing = false;
-
-  constructor(
-    private readonly address: string,
-    private readonly port: number,
-    private readonly clusterStats: ClusterStats,
-    private readonly hostStats: HostStats,
-    private connectTimeoutMs: number,
-  ) {}
-
-  setConnectTimeout(ms: number): void { this.connectTimeoutMs = ms; }
 
   /** A connection with room for one more stream (its slot is taken), or undefined when the pool is closed. */
   acquire(): H2Connection | undefined {
@@ -56,27 +45,22 @@ export class H2ConnectionPool {
   }
 
   /** Sends GOAWAY on every connection; streams in flight finish. */
-  close(): void {
+  override close(): void {
     this.closing = true;
     for (const c of this.conns.splice(0)) { c.draining = true; c.session.close(); }
   }
 
   private open(): H2Connection {
-    const stats = this.clusterStats;
-    stats.upstream_cx_total++;
     const socket = tcpConnect({ host: this.address, port: this.port, noDelay: true });
     const session = h2connect(`http://${this.address}:${this.port}`, { createConnection: () => socket });
     const conn = new H2Connection(session);
     this.conns.push(conn);
-    const timer = setTimeout(() => {
-      stats.upstream_cx_connect_timeout++;
-      session.destroy();
-    }, this.connectTimeoutMs);
+    let timedOut = false;
+    const timer = this.connecting(() => { timedOut = true; session.destroy(); });
     session.once("connect", () => {
       clearTimeout(timer);
       conn.connected = true;
-      stats.upstream_cx_active++;
-      this.hostStats.cx_active++;
+      this.connected();
     });
     session.on("goaway", () => { conn.draining = true; });
     session.on("error", () => { /* 'close' follows; streams see their own errors */ });
@@ -85,12 +69,8 @@ export class H2ConnectionPool {
       conn.draining = true;
       const i = this.conns.indexOf(conn);
       if (i !== -1) this.conns.splice(i, 1);
-      if (conn.connected) {
-        stats.upstream_cx_active--;
-        this.hostStats.cx_active--;
-      } else {
-        stats.upstream_cx_connect_fail++;
-      }
+      if (conn.connected) this.disconnected();
+      else this.connectFailed(timedOut);
     });
     // An idle session must not keep the process alive; streams ref it while they run.
     session.unref();
