@@ -21,3 +21,18 @@ test("the delta between two type sets lists changed, added and removed names, on
   assert.deepEqual(diffAmong(state, b.resources, typeSetDelta(a, b)), diff(state, b.resources));
   assert.deepEqual(diffAmong(state, b.resources, typeSetDelta(a, b)), { updated: ["c1"], removed: ["c2"] });
 });
+
+test("a client holding exactly a type set shares it by reference, and a later partial send copies it", async () => {
+  const { TypeSetView } = await import("../server/subscription-state.js");
+  const a = set({ c0: "x", c1: "x" });
+  let state = onRequest(undefined, { resourceNames: ["c0", "c1"], responseNonce: "" }, false, 0).state;
+  state = onSent(state, { version: a.version, nonce: "1", time: 0 }, { resources: [...a.resources.values()].map((r) => [r.name, r.hash] as const), removed: [], complete: false }, a.resources);
+  assert.ok(state.known instanceof TypeSetView);
+  assert.deepEqual([...state.known], [...a.resources.values()].map((r) => [r.name, r.hash]));
+  const b = set({ c0: "x", c1: "y" });
+  const c1 = b.resources.get("c1")!;
+  const next = onSent(state, { version: b.version, nonce: "2", time: 0 }, { resources: [[c1.name, c1.hash]], removed: [], complete: false });
+  assert.equal(next.known.get("c1"), c1.hash);
+  assert.equal(next.known.get("c0"), a.resources.get("c0")!.hash);
+  assert.equal(state.known.get("c1"), a.resources.get("c1")!.hash, "the shared set itself is untouched");
+});

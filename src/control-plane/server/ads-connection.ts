@@ -6,7 +6,7 @@ import { CLUSTER_TYPE, LISTENER_TYPE, PUSH_ORDER, shortTypeName } from "../../xd
 import { Logger } from "../../shared/logger.js";
 import type { CachedResource, Snapshot, TypeResources } from "../cache/snapshot.js";
 import { typeSetDelta } from "../cache/type-set-delta.js";
-import { diff, diffAmong, NO_DIFF, type Diff, onDeltaRequest, onRequest, onSent, type Respond, type SubscriptionState, type Transition } from "./subscription-state.js";
+import { coversAll, diff, diffAmong, hasName, NO_DIFF, type Diff, onDeltaRequest, onRequest, onSent, type Respond, type SubscriptionState, type Transition } from "./subscription-state.js";
 import type { PushTarget } from "./push-queue.js";
 import type { SendBudget } from "./send-budget.js";
 
@@ -93,7 +93,7 @@ export class AdsConnection implements PushTarget {
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
   /** Per type: the type set the client was last brought up to date from, under which subscription. */
-  private readonly synced = new Map<string, { from: TypeResources; names: readonly string[]; wildcard: boolean }>();
+  private readonly synced = new Map<string, { from: TypeResources; names: readonly string[]; wildcard: boolean; covers: boolean }>();
   /** Responses waiting for send budget, by type: the strongest respond mode asked for. */
   private readonly deferred = new Map<string, Respond>();
   private waitingBudget = false;
@@ -296,10 +296,15 @@ export class AdsConnection implements PushTarget {
     // proxy of a scope): an endpoint change costs O(changed) per proxy instead of O(subscribed).
     const synced = this.synced.get(typeUrl);
     let d: Diff;
+    // `covers`: the subscription includes every name of the set, so after this response the client holds it exactly.
+    let covers: boolean;
     if (synced !== undefined && synced.names === state.names && synced.wildcard === state.wildcard) {
-      d = synced.from === typeResources ? NO_DIFF : diffAmong(state, available, typeSetDelta(synced.from, typeResources));
+      const delta = synced.from === typeResources ? undefined : typeSetDelta(synced.from, typeResources);
+      d = delta === undefined ? NO_DIFF : diffAmong(state, available, delta);
+      covers = synced.covers && (state.wildcard || delta === undefined || delta.every((n) => !available.has(n) || hasName(state.names, n)));
     } else {
       d = diff(state, available);
+      covers = state.wildcard || coversAll(state.names, available);
     }
     const delta = this.protocol === "delta";
     const complete = !delta && FULL_STATE_TYPES.has(typeUrl);
@@ -322,10 +327,10 @@ export class AdsConnection implements PushTarget {
     const version = snapshot.version(typeUrl);
     const nonce = (++nonceSeq).toString(36);
     const now = Date.now();
-    const next = onSent(state, { version, nonce, time: now }, { resources: resources.map((r) => [r.name, r.hash]), removed, complete });
+    const next = onSent(state, { version, nonce, time: now }, { resources: resources.map((r) => [r.name, r.hash]), removed, complete }, covers ? available : undefined);
     this.subs.set(typeUrl, next);
     // Everything the diff found was sent (delta: removals too; SotW removals of non-full-state types are implicit).
-    this.synced.set(typeUrl, { from: typeResources, names: next.names, wildcard: next.wildcard });
+    this.synced.set(typeUrl, { from: typeResources, names: next.names, wildcard: next.wildcard, covers });
     this.hold(typeUrl, version, now);
     try {
       if (delta) {

@@ -176,20 +176,29 @@ export const NO_DIFF: Diff = Object.freeze({ updated: [], removed: [] }) as unkn
 export function diffAmong(state: SubscriptionState, available: ReadonlyMap<string, { readonly hash: string }>, delta: readonly string[]): Diff {
   const updated: string[] = [];
   const removed: string[] = [];
-  for (const name of delta) {
-    if (!state.wildcard && !hasName(state.names, name)) continue;
-    const r = available.get(name);
-    if (r) {
-      if (state.known.get(name) !== r.hash) updated.push(name);
-    } else if (state.known.has(name)) {
-      removed.push(name);
-    }
-  }
+  for (const name of delta) if (state.wildcard || hasName(state.names, name)) compareName(state, available, name, updated, removed);
   return { updated, removed };
 }
 
+/** One subscribed name: updated when the client holds another hash (or none), removed when it is gone. */
+function compareName(state: SubscriptionState, available: ReadonlyMap<string, { readonly hash: string }>, name: string, updated: string[], removed: string[]): void {
+  const r = available.get(name);
+  if (r) {
+    if (state.known.get(name) !== r.hash) updated.push(name);
+  } else if (state.known.has(name)) {
+    removed.push(name);
+  }
+}
+
+/** Whether sorted unique `names` include every name of `set`. */
+export function coversAll(names: readonly string[], set: ReadonlyMap<string, unknown>): boolean {
+  if (names.length < set.size) return false;
+  for (const name of set.keys()) if (!hasName(names, name)) return false;
+  return true;
+}
+
 /** Binary search in sorted unique names. */
-function hasName(names: readonly string[], name: string): boolean {
+export function hasName(names: readonly string[], name: string): boolean {
   let lo = 0;
   let hi = names.length - 1;
   while (lo <= hi) {
@@ -211,14 +220,7 @@ export function diff(state: SubscriptionState, available: ReadonlyMap<string, { 
     for (const name of state.known.keys()) if (!available.has(name)) removed.push(name);
     return { updated, removed };
   }
-  for (const name of state.names) {
-    const r = available.get(name);
-    if (r) {
-      if (state.known.get(name) !== r.hash) updated.push(name);
-    } else if (state.known.has(name)) {
-      removed.push(name);
-    }
-  }
+  for (const name of state.names) compareName(state, available, name, updated, removed);
   return { updated, removed };
 }
 
@@ -230,7 +232,9 @@ export interface SentContent {
 }
 
 /** Records a response just sent: it is pending, and the client now holds its resources. */
-export function onSent(prev: SubscriptionState, sent: SentResponse, content: SentContent): SubscriptionState {
+export function onSent(prev: SubscriptionState, sent: SentResponse, content: SentContent, exactly?: ReadonlyMap<string, { readonly hash: string }>): SubscriptionState {
+  // The client now holds exactly a shared type set: remember it by reference (no per-proxy copy of its names).
+  if (exactly !== undefined) return { ...prev, sent, pending: true, known: new TypeSetView(exactly) };
   let known: Map<string, string>;
   if (content.complete) {
     known = new OwnedKnown(content.resources);
@@ -243,6 +247,24 @@ export function onSent(prev: SubscriptionState, sent: SentResponse, content: Sen
   }
   // Responses only carry subscribed names (diff walks them), so no restriction to `names` is needed here.
   return { ...prev, sent, pending: true, known };
+}
+
+/**
+ * What a client holds when that is exactly one type set: name → hash read through the set itself, so thousands of
+ * proxies holding the same set share it. Read-only; a later partial send copies it into an OwnedKnown.
+ */
+export class TypeSetView implements ReadonlyMap<string, string> {
+  constructor(private readonly set: ReadonlyMap<string, { readonly hash: string }>) {}
+  get size(): number { return this.set.size; }
+  get(name: string): string | undefined { return this.set.get(name)?.hash; }
+  has(name: string): boolean { return this.set.has(name); }
+  keys(): MapIterator<string> { return this.set.keys(); }
+  *entries(): MapIterator<[string, string]> { for (const [name, r] of this.set) yield [name, r.hash]; }
+  *values(): MapIterator<string> { for (const r of this.set.values()) yield r.hash; }
+  [Symbol.iterator](): MapIterator<[string, string]> { return this.entries(); }
+  forEach(fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void): void {
+    for (const [name, r] of this.set) fn(r.hash, name, this);
+  }
 }
 
 /** A known-versions map owned by one subscription state (safe to update in place on the next send). */
