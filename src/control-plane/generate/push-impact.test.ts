@@ -53,6 +53,21 @@ const cases: Case[] = [
     expect: { productpage: "", reviewsV1: "rds", reviewsV2: "rds", otherNsClient: "rds" },
   },
   {
+    change: "VirtualService with a tcp route added for ratings (listeners carry TCP routes)",
+    next: [...base, { kind: "VirtualService", metadata: { name: "ratings", namespace: "other" }, spec: { hosts: ["ratings"], tcp: [{ route: [{ destination: { host: "ratings" } }] }] } }],
+    keys: [{ kind: "VirtualService", namespace: "other", name: "ratings" }],
+    expect: { productpage: "", reviewsV1: "lds,rds", reviewsV2: "lds,rds", otherNsClient: "lds,rds" },
+  },
+  {
+    change: "delegate VirtualService (no hosts) added: the proxies routing its root's hosts",
+    next: [
+      ...replace(base, "VirtualService", "reviews", { ...reviewsVs, spec: { hosts: ["reviews"], http: [{ delegate: { name: "reviews-routes" } }] } }),
+      { kind: "VirtualService", metadata: { name: "reviews-routes", namespace: "default" }, spec: { http: [{ route: [{ destination: { host: "reviews", subset: "v2" } }] }] } },
+    ],
+    keys: [{ kind: "VirtualService", namespace: "default", name: "reviews-routes" }],
+    expect: { productpage: "rds", reviewsV1: "rds", reviewsV2: "rds", otherNsClient: "rds" },
+  },
+  {
     change: "WorkloadEntry joining ratings' namespace that no service selects",
     next: [...base, { kind: "WorkloadEntry", metadata: { name: "vm", namespace: "other" }, spec: { address: "127.0.0.90", labels: { app: "ratings" } } }],
     keys: [{ kind: "WorkloadEntry", namespace: "other", name: "vm" }],

@@ -116,8 +116,7 @@ export class PushImpact {
     switch (key.kind) {
       case "VirtualService":
         for (const r of this.versions<VirtualServiceSpec>(key)) {
-          const l4 = r.spec as VirtualServiceSpec & { tcp?: unknown[]; tls?: unknown[] };
-          const types = (l4.tcp?.length ?? 0) + (l4.tls?.length ?? 0) > 0 ? [LISTENER_TYPE, ROUTE_TYPE] : [ROUTE_TYPE];
+          const types = r.spec.tcp?.length || r.spec.tls?.length ? [LISTENER_TYPE, ROUTE_TYPE] : [ROUTE_TYPE];
           const hosts = (r.spec.hosts ?? []).length > 0
             ? r.spec.hosts!.map((h) => resolveHost(h, r.metadata.namespace, domain))
             : delegatingRootHosts([this.prev.config, this.next.config], r.metadata.namespace, r.metadata.name, (h, ns) => resolveHost(h, ns, domain));

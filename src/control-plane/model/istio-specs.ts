@@ -130,10 +130,33 @@ export interface CorsPolicySpec {
   unmatchedPreflights?: "UNSPECIFIED" | "FORWARD" | "IGNORE";
 }
 
+/** Istio L4MatchAttributes / TLSMatchAttributes (sniHosts only in TLS matches). */
+export interface L4MatchSpec {
+  destinationSubnets?: string[];
+  port?: number;
+  sourceLabels?: Record<string, string>;
+  sourceNamespace?: string;
+  gateways?: string[];
+  sniHosts?: string[];
+}
+
+export interface RouteDestinationSpec {
+  destination: DestinationSpec;
+  weight?: number;
+}
+
+/** Istio TCPRoute and TLSRoute (same shape; TLS matches carry sniHosts). */
+export interface L4RouteSpec {
+  match?: L4MatchSpec[];
+  route?: RouteDestinationSpec[];
+}
+
 export interface VirtualServiceSpec {
   hosts?: string[];
   gateways?: string[];
   http?: HTTPRouteSpec[];
+  tcp?: L4RouteSpec[];
+  tls?: L4RouteSpec[];
   exportTo?: string[];
 }
 

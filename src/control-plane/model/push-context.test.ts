@@ -89,3 +89,15 @@ test("a workload-only change carries config-derived results over and rebuilds on
   const envoyFilter = PushContext.build(new TestSnapshot(withRatings, 4), [proxyWorkload], { domain: "cluster.local" }, unknown, new Set(["EnvoyFilter"]));
   assert.notEqual(cluster(envoyFilter), cluster(unknown));
 });
+
+test("routes depend on the proxy when a mesh or delegate VirtualService matches on the source, whatever the delegate's gateways", () => {
+  const delegate = (gateways?: string[]): ResourceDoc => ({
+    kind: "VirtualService", metadata: { name: "d" },
+    spec: { ...(gateways ? { gateways } : {}), http: [{ match: [{ sourceLabels: { app: "a" } }], route: [{ destination: { host: "reviews" } }] }] },
+  });
+  const scoped = (extra: ResourceDoc[]) => PushContext.build(new TestSnapshot([...docs, ...extra]), [], { domain: "cluster.local" }).hasSourceScopedRoutes;
+  assert.equal(scoped([]), false);
+  assert.equal(scoped([delegate()]), true);
+  assert.equal(scoped([delegate(["ingress"])]), true, "a delegate's gateways are its root's business");
+  assert.equal(scoped([{ ...delegate(["ingress"]), spec: { ...delegate(["ingress"]).spec, hosts: ["reviews"] } }]), false, "a gateway-only VirtualService with hosts never reaches sidecars");
+});

@@ -41,7 +41,7 @@ export class PushContext {
   readonly rootNamespace: string;
   /** The config snapshot this push was built from (immutable; the push loop reads changed resources' old versions here). */
   readonly config: ConfigSnapshot;
-  /** True when some mesh VirtualService route matches on sourceLabels/sourceNamespace (routes then depend on the proxy). */
+  /** True when some mesh or delegate VirtualService route matches on sourceLabels/sourceNamespace (routes then depend on the proxy). */
   readonly hasSourceScopedRoutes: boolean;
 
   private readonly registry: ServiceRegistry;
@@ -70,8 +70,10 @@ export class PushContext {
       .map((c, order) => ({ config: c, hosts: (c.spec.hosts ?? []).map((h) => resolveHost(h, c.metadata.namespace, domain)), order }));
     this.drIndex = indexByHost(this.destinationRules);
     this.vsIndex = indexByHost(this.virtualServices);
-    this.hasSourceScopedRoutes = this.virtualServices.some((vs) =>
-      (vs.config.spec.http ?? []).some((r) => (r.match ?? []).some((m) => m.sourceLabels || m.sourceNamespace)),
+    // Delegate VirtualServices (no hosts) count whatever their gateways: their routes land in mesh routes too.
+    this.hasSourceScopedRoutes = config.list<VirtualServiceSpec>("VirtualService").some((vs) =>
+      (isMeshBound(vs.spec) || (vs.spec.hosts ?? []).length === 0) &&
+      (vs.spec.http ?? []).some((r) => (r.match ?? []).some((m) => m.sourceLabels || m.sourceNamespace)),
     );
     const sidecars = config.list<SidecarSpec>("Sidecar");
     for (const withSelector of [true, false]) {

@@ -11,8 +11,7 @@ import { adsConfigSource, configPath, CONNECT_TIMEOUT, istioMetadata, socketAddr
 import type { GeneratedResource } from "../generated-resource.js";
 import { inboundPorts, type InboundPort } from "../inbound-ports.js";
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from "../listeners/listener-generator.js";
-import type { TrafficPolicySpec } from "../policy/istio-policy-specs.js";
-import { clusterTrafficPolicy, portLevelTrafficPolicy } from "../policy/traffic-policy.js";
+import { clusterTrafficPolicy } from "../policy/traffic-policy.js";
 import { httpProtocolOptions } from "./http-protocol-options.js";
 
 function servicesMetadata(services: readonly Service[]): { host: string; name: string; namespace: string }[] {
@@ -73,8 +72,7 @@ function inboundCluster(proxy: Proxy, push: PushContext, ip: InboundPort): Gener
   const svc = ip.services[0]!;
   const protocol = svc.ports.find((p) => p.number === ip.servicePort)?.protocol ?? "";
   const dr = push.destinationRule(proxy.namespace, svc.hostname);
-  const policy = portLevelTrafficPolicy(dr?.spec.trafficPolicy as TrafficPolicySpec | undefined, ip.servicePort).policy;
-  const protocolOptions = httpProtocolOptions(protocol, false, policy?.connectionPool);
+  const protocolOptions = httpProtocolOptions(protocol, false, clusterTrafficPolicy(dr?.spec, "", ip.servicePort)?.connectionPool);
   return {
     name,
     resource: {

@@ -10,7 +10,7 @@ export const HTTP_PROTOCOL_OPTIONS_KEY = "envoy.extensions.upstreams.http.v3.Htt
 export const HTTP_PROTOCOL_OPTIONS_TYPE = TYPE_PREFIX + HTTP_PROTOCOL_OPTIONS_KEY;
 
 /** Istio protocol.IsHTTP2: HTTP2, GRPC and GRPC-Web ports speak HTTP/2 to the upstream. */
-export function isHttp2Protocol(protocol: string): boolean {
+function isHttp2Protocol(protocol: string): boolean {
   const p = protocol.toUpperCase();
   return p === "HTTP2" || p === "GRPC" || p === "GRPC-WEB";
 }

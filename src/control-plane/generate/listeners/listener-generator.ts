@@ -9,9 +9,8 @@ import { TLS_INSPECTOR_TYPE } from "../../../xds/type-urls.js";
 import { adsConfigSource, httpConnectionManagerFilter, NO_TIMEOUT, socketAddress, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { inboundPorts, type InboundPort } from "../inbound-ports.js";
-import { httpFilters } from "./http-filters.js";
+import { SIDECAR_HTTP_FILTERS } from "./http-filters.js";
 import { needsTlsInspector, outboundL4Chains } from "./outbound-l4-chains.js";
-import type { L4VirtualServiceSpec } from "./l4-route-specs.js";
 import { tcpProxyFilter } from "./tcp-proxy-filter.js";
 
 export const VIRTUAL_OUTBOUND = "virtualOutbound";
@@ -60,7 +59,7 @@ function outboundListener(proxy: Proxy, push: PushContext, scope: SidecarScope, 
         httpConnectionManagerFilter({
           stat_prefix: `outbound_0.0.0.0_${port}`,
           rds: { route_config_name: String(port), config_source: adsConfigSource() },
-          http_filters: httpFilters(proxy, "outbound"),
+          http_filters: SIDECAR_HTTP_FILTERS,
           upgrade_configs: UPGRADE_CONFIGS,
         }),
       ],
@@ -75,26 +74,35 @@ function outboundListener(proxy: Proxy, push: PushContext, scope: SidecarScope, 
   return out;
 }
 
-/** The services of the scope with a non-HTTP port, by port number (hostname order kept). */
-function l4ServicesByPort(scope: SidecarScope): Map<number, Service[]> {
-  const out = new Map<number, Service[]>();
+/** The outbound ports of a scope, ascending, each with whether an HTTP service has it and its non-HTTP services. */
+interface OutboundPlan {
+  readonly ports: readonly { readonly port: number; readonly http: boolean; readonly l4: readonly Service[] }[];
+  /** Some TCP/TLS route of a VirtualService the scope sees matches on sourceLabels/sourceNamespace. */
+  readonly sourceScoped: boolean;
+}
+
+/** Built once per scope and push (hostname order of services kept). */
+function outboundPlan(push: PushContext, scope: SidecarScope): OutboundPlan {
+  const l4 = new Map<number, Service[]>();
   for (const s of scope.services) {
     for (const p of s.ports) {
       if (isHttpPort(p)) continue;
-      const list = out.get(p.number);
+      const list = l4.get(p.number);
       if (list) list.push(s);
-      else out.set(p.number, [s]);
+      else l4.set(p.number, [s]);
     }
   }
-  return out;
+  const httpPorts = new Set(scope.httpPorts());
+  const ports = [...new Set([...httpPorts, ...l4.keys()])].sort((a, b) => a - b).map((port) => ({ port, http: httpPorts.has(port), l4: l4.get(port) ?? [] }));
+  return { ports, sourceScoped: hasSourceScopedL4Routes(push, scope, new Set([...l4.values()].flat())) };
 }
 
 /** True when a TCP/TLS route of some VirtualService the scope sees matches on sourceLabels/sourceNamespace. */
 function hasSourceScopedL4Routes(push: PushContext, scope: SidecarScope, services: Iterable<Service>): boolean {
   for (const s of services) {
-    const spec = push.virtualServiceFor(scope, s.hostname)?.spec as L4VirtualServiceSpec | undefined;
-    for (const r of [...(spec?.tcp ?? []), ...(spec?.tls ?? [])]) {
-      if ((r.match ?? []).some((m) => m.sourceLabels !== undefined || m.sourceNamespace !== undefined)) return true;
+    const spec = push.virtualServiceFor(scope, s.hostname)?.spec;
+    for (const routes of [spec?.tcp, spec?.tls]) {
+      if (routes?.some((r) => (r.match ?? []).some((m) => m.sourceLabels !== undefined || m.sourceNamespace !== undefined))) return true;
     }
   }
   return false;
@@ -125,7 +133,7 @@ function inboundListener(proxy: Proxy, ip: InboundPort): EnvoyObject {
                 },
               ],
             },
-            http_filters: httpFilters(proxy, "inbound"),
+            http_filters: SIDECAR_HTTP_FILTERS,
             upgrade_configs: UPGRADE_CONFIGS,
           }),
         ],
@@ -141,16 +149,11 @@ function inboundListener(proxy: Proxy, ip: InboundPort): EnvoyObject {
 export function generateSidecarListeners(proxy: Proxy, push: PushContext, scope: SidecarScope): GeneratedResource[] {
   const mode = scope.outboundTrafficPolicy;
   const out: GeneratedResource[] = [{ name: VIRTUAL_OUTBOUND, resource: push.memo(`lds|virtualOutbound|${mode ?? ""}`, () => virtualOutbound(mode)) }];
-  const l4 = l4ServicesByPort(scope);
-  const httpPorts = new Set(scope.httpPorts());
-  const ports = [...new Set([...httpPorts, ...l4.keys()])].sort((a, b) => a - b);
-  const perProxy = l4.size > 0 && push.memo(`lds|source-scoped|${scope.key}`, () => hasSourceScopedL4Routes(push, scope, new Set([...l4.values()].flat())));
-  const owner = perProxy ? `${proxy.namespace}|${JSON.stringify(proxy.labels)}` : "";
-  for (const port of ports) {
-    const services = l4.get(port) ?? [];
-    const http = httpPorts.has(port);
-    const build = (): EnvoyObject => outboundListener(proxy, push, scope, port, http, services);
-    const key = services.length === 0 ? `lds|outbound|${port}` : `lds|outbound|${scope.key}|${owner}|${port}`;
+  const plan = push.memo(`lds|plan|${scope.key}`, () => outboundPlan(push, scope));
+  const owner = plan.sourceScoped ? `${proxy.namespace}|${JSON.stringify(proxy.labels)}` : "";
+  for (const { port, http, l4 } of plan.ports) {
+    const build = (): EnvoyObject => outboundListener(proxy, push, scope, port, http, l4);
+    const key = l4.length === 0 ? `lds|outbound|${port}` : `lds|outbound|${scope.key}|${owner}|${port}`;
     out.push({ name: `0.0.0.0_${port}`, resource: push.memo(key, build) });
   }
   for (const ip of inboundPorts(proxy, push)) {

@@ -1,5 +1,7 @@
 // Filter chains of an outbound port for TCP and TLS services (Istio tcp.go/tls.go buildSidecarOutboundTCP/TLSFilterChainOpts).
 
+import { isTLSProtocol } from "../../config/protocol.js";
+import type { L4MatchSpec, L4RouteSpec } from "../../model/istio-specs.js";
 import { selectorMatches } from "../../model/labels.js";
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
@@ -7,11 +9,7 @@ import type { Service } from "../../model/service.js";
 import type { SidecarScope } from "../../model/sidecar-scope.js";
 import { buildSubsetKey } from "../../model/subset-key.js";
 import type { EnvoyObject } from "../envoy-objects.js";
-import type { L4MatchSpec, L4RouteSpec, L4VirtualServiceSpec } from "./l4-route-specs.js";
 import { tcpProxyFilter, tcpProxyForRoute } from "./tcp-proxy-filter.js";
-
-/** Istio's TLS protocols (protocol.IsTLS): their ports get SNI chains. */
-const TLS_PROTOCOLS = new Set(["TLS", "HTTPS"]);
 
 /**
  * The match a filter chain is selected by, before it becomes a FilterChainMatch. `key` identifies the match: Envoy
@@ -27,7 +25,7 @@ function matchKey(m: ChainMatch): string {
 }
 
 /** "10.0.0.0/8" or a bare address ("10.1.2.3" → /32, IPv6 → /128) as a CidrRange. */
-export function cidrRange(cidr: string): EnvoyObject {
+function cidrRange(cidr: string): EnvoyObject {
   const slash = cidr.indexOf("/");
   const address = slash < 0 ? cidr : cidr.slice(0, slash);
   const len = slash < 0 ? (address.includes(":") ? 128 : 32) : Number(cidr.slice(slash + 1));
@@ -57,7 +55,7 @@ class ChainSet {
   readonly chains: EnvoyObject[] = [];
   private readonly seen = new Set<string>();
 
-  constructor(readonly wildcardTaken: boolean) {
+  constructor(wildcardTaken: boolean) {
     if (wildcardTaken) this.seen.add(matchKey({ cidrs: [], sniHosts: [] }));
   }
 
@@ -130,14 +128,13 @@ export function outboundL4Chains(proxy: Proxy, push: PushContext, scope: Sidecar
     const vip = svc.addresses[0];
     const serviceCidrs = vip ? [vip] : [];
     const vs = push.virtualServiceFor(scope, svc.hostname);
-    const spec = vs?.spec as L4VirtualServiceSpec | undefined;
     const vsNs = vs?.metadata.namespace ?? svc.namespace;
-    const isTls = TLS_PROTOCOLS.has(p.protocol);
-    if (isTls && !addTlsChains(set, spec?.tls ?? [], vsNs, serviceCidrs, port, proxy, push)) {
+    const isTls = isTLSProtocol(p.protocol); // Istio protocol.IsTLS: TLS and HTTPS ports get SNI chains
+    if (isTls && !addTlsChains(set, vs?.spec.tls ?? [], vsNs, serviceCidrs, port, proxy, push)) {
       const cluster = buildSubsetKey("outbound", "", svc.hostname, port);
       set.add({ cidrs: serviceCidrs, sniHosts: vip ? [] : [svc.hostname] }, cluster, tcpProxyFilter(cluster));
     }
-    if (!addTcpChains(set, spec?.tcp ?? [], vsNs, serviceCidrs, port, proxy, push) && !isTls) {
+    if (!addTcpChains(set, vs?.spec.tcp ?? [], vsNs, serviceCidrs, port, proxy, push) && !isTls) {
       const cluster = buildSubsetKey("outbound", "", svc.hostname, port);
       set.add({ cidrs: serviceCidrs, sniHosts: [] }, cluster, tcpProxyFilter(cluster));
     }

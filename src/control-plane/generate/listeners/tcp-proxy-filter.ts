@@ -1,12 +1,12 @@
 // The envoy.filters.network.tcp_proxy network filter for one route's destinations (Istio buildOutboundNetworkFilters).
 
+import type { RouteDestinationSpec } from "../../model/istio-specs.js";
 import type { PushContext } from "../../model/push-context.js";
 import { TCP_PROXY_TYPE } from "../../../xds/type-urls.js";
 import type { EnvoyObject } from "../envoy-objects.js";
 import { destinationCluster } from "../routes/virtual-service-routes.js";
-import type { RouteDestinationSpec } from "./l4-route-specs.js";
 
-export const TCP_PROXY_FILTER_NAME = "envoy.filters.network.tcp_proxy";
+const TCP_PROXY_FILTER_NAME = "envoy.filters.network.tcp_proxy";
 
 /** tcp_proxy to one cluster; stat_prefix is the cluster name, as Istio writes it. */
 export function tcpProxyFilter(cluster: string): EnvoyObject {

@@ -41,7 +41,7 @@ function exportedTo(exportTo: readonly string[] | undefined, own: string, target
 }
 
 /** Istio mergeHTTPRoute: the delegate rule with matches intersected with the root's and the root's fields as defaults. */
-export function mergeHTTPRoute(root: HTTPRouteSpec, delegate: HTTPRouteSpec): HTTPRouteSpec | undefined {
+function mergeHTTPRoute(root: HTTPRouteSpec, delegate: HTTPRouteSpec): HTTPRouteSpec | undefined {
   const match = mergeMatches(root.match ?? [], delegate.match ?? []);
   if (match === undefined) return undefined;
   const out: HTTPRouteSpec = { ...delegate, match };

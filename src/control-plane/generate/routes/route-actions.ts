@@ -108,7 +108,7 @@ export function retryPolicy(r: HTTPRouteSpec["retries"], consistentHash = false)
 }
 
 /** Istio translatePercentToFractionalPercent: value% as parts per million. */
-export function percentToFraction(value: number | undefined): EnvoyObject {
+function percentToFraction(value: number | undefined): EnvoyObject {
   return { numerator: Math.round((value ?? 0) * 10000), denominator: "MILLION" };
 }
 
@@ -117,9 +117,8 @@ export function percentToFraction(value: number | undefined): EnvoyObject {
  * (0 → none), else 100%. Undefined when the mirror is off.
  */
 export function mirrorFraction(rule: HTTPRouteSpec): EnvoyObject | undefined {
-  if (rule.mirrorPercentage) return (rule.mirrorPercentage.value ?? 0) > 0 ? percentToFraction(rule.mirrorPercentage.value) : undefined;
-  if (rule.mirrorPercent !== undefined) return rule.mirrorPercent > 0 ? { numerator: rule.mirrorPercent, denominator: "HUNDRED" } : undefined;
-  return { numerator: 100, denominator: "HUNDRED" };
+  if (!rule.mirrorPercentage && rule.mirrorPercent !== undefined) return rule.mirrorPercent > 0 ? { numerator: rule.mirrorPercent, denominator: "HUNDRED" } : undefined;
+  return mirrorPolicyFraction({ percentage: rule.mirrorPercentage });
 }
 
 /** Istio MirrorPercentByPolicy for one `mirrors` entry. */

@@ -1,6 +1,5 @@
 // RDS for sidecars: one RouteConfiguration per outbound port ("9080"), one virtual host per service on that port.
 
-import type { VirtualServiceSpec } from "../../model/istio-specs.js";
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
 import type { Service } from "../../model/service.js";
@@ -15,13 +14,16 @@ import { catchAllMatch } from "./route-match.js";
 import { virtualHostDomains } from "./virtual-host-domains.js";
 import { virtualServiceRoutes } from "./virtual-service-routes.js";
 
+/** The mesh default retry policy, the same (read-only) object in every default route. */
+const DEFAULT_RETRY_POLICY = Object.freeze(retryPolicy(undefined));
+
 /**
  * Istio BuildDefaultHTTPOutboundRoute for a service without a VirtualService: everything to `outbound|<port>||<fqdn>`,
  * no timeout, the mesh default retry policy, operation `<fqdn>:<port>/*`.
  */
 function defaultRoute(service: Service, port: number, proxy: Proxy): EnvoyObject {
   const action: EnvoyObject = { cluster: buildSubsetKey("outbound", "", service.hostname, port), ...routeTimeoutFields(undefined, proxy.type === "grpc") };
-  action.retry_policy = retryPolicy(undefined);
+  action.retry_policy = DEFAULT_RETRY_POLICY;
   return { name: "default", match: catchAllMatch(), decorator: { operation: `${service.hostname}:${port}/*` }, route: action };
 }
 
@@ -82,13 +84,6 @@ function routeConfig(port: number, proxy: Proxy, push: PushContext, scope: Sidec
   return { name, resource: { name, virtual_hosts: virtualHosts } };
 }
 
-/** Routes depend on the proxy's labels/namespace: some rule (also of a delegate VirtualService) matches on the source. */
-function sourceScoped(push: PushContext): boolean {
-  return push.hasSourceScopedRoutes || push.memo("rds|delegate-source-scoped", () =>
-    push.config.list<VirtualServiceSpec>("VirtualService").some((vs) =>
-      (vs.spec.hosts ?? []).length === 0 && (vs.spec.http ?? []).some((r) => (r.match ?? []).some((m) => m.sourceLabels || m.sourceNamespace))));
-}
-
 /**
  * RDS for a sidecar. `names` are port numbers; a requested port without services gets an empty RouteConfiguration
  * (so the listener stops waiting), a non-numeric name is ignored. Without names: every outbound HTTP port.
@@ -97,6 +92,6 @@ function sourceScoped(push: PushContext): boolean {
 export function generateSidecarRoutes(proxy: Proxy, push: PushContext, scope: SidecarScope, names?: readonly string[]): GeneratedResource[] {
   const ports = names ? names.map(Number).filter((p) => Number.isInteger(p) && p >= 1 && p <= 65535) : scope.httpPorts();
   return ports.map((port) =>
-    sourceScoped(push) ? routeConfig(port, proxy, push, scope) : push.memo(`rds|${scope.key}|${port}`, () => routeConfig(port, proxy, push, scope)),
+    push.hasSourceScopedRoutes ? routeConfig(port, proxy, push, scope) : push.memo(`rds|${scope.key}|${port}`, () => routeConfig(port, proxy, push, scope)),
   );
 }

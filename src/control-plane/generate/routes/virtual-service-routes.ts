@@ -12,7 +12,7 @@ import { FAULT_FILTER_NAME, httpFault } from "../policy/fault.js";
 import { hashPolicy } from "../policy/load-balancer.js";
 import { routeTimeoutFields } from "../policy/route-timeout.js";
 import { destinationConsistentHash } from "../policy/traffic-policy.js";
-import { expandDelegates, type ExpandedRule } from "./delegate-routes.js";
+import { expandDelegates } from "./delegate-routes.js";
 import {
   applyHeaders, applyRewrite, authorityOf, CORS_FILTER_NAME, corsPolicy, directResponseAction, mirrorFraction, mirrorPolicy,
   mirrorPolicyFraction, redirectAction, retryPolicy,
@@ -135,11 +135,13 @@ function translateRule(
     out.route = routeAction(out, rule, ns, listenPort, proxy, push);
   }
   out.decorator = { operation: routeOperation(out, vs.metadata.name, listenPort) };
-  const perFilter: EnvoyObject = {};
   const fault = httpFault(rule.fault);
-  if (fault) perFilter[FAULT_FILTER_NAME] = fault;
-  if (rule.corsPolicy) perFilter[CORS_FILTER_NAME] = corsPolicy(rule.corsPolicy);
-  if (Object.keys(perFilter).length > 0) out.typed_per_filter_config = perFilter;
+  if (fault || rule.corsPolicy) {
+    const perFilter: EnvoyObject = {};
+    if (fault) perFilter[FAULT_FILTER_NAME] = fault;
+    if (rule.corsPolicy) perFilter[CORS_FILTER_NAME] = corsPolicy(rule.corsPolicy);
+    out.typed_per_filter_config = perFilter;
+  }
   return out;
 }
 
@@ -149,9 +151,8 @@ function translateRule(
  */
 export function virtualServiceRoutes(vs: ConfigResource<VirtualServiceSpec>, listenPort: number, proxy: Proxy, push: PushContext): EnvoyObject[] {
   const out: EnvoyObject[] = [];
-  const rules: readonly ExpandedRule[] = (vs.spec.http ?? []).some((r) => r.delegate)
-    ? expandDelegates(vs.spec, vs.metadata.namespace, push.config)
-    : (vs.spec.http ?? []).map((rule) => ({ rule, namespace: vs.metadata.namespace }));
+  // Expanded once per push and VirtualService, not per listener port and scope (delegate lookups, match merging).
+  const rules = push.memo(`rds|rules|${vs.metadata.namespace}/${vs.metadata.name}`, () => expandDelegates(vs.spec, vs.metadata.namespace, push.config));
   for (const { rule, namespace } of rules) {
     if (!rule.match || rule.match.length === 0) {
       const r = translateRule(rule, undefined, namespace, vs, listenPort, proxy, push);
