@@ -1,5 +1,5 @@
 // End to end: VirtualService HTTP routing through real `weft` processes with curl as the client (redirect, direct
-// response, rewrite, header edits, query/withoutHeaders matches, sourceLabels).
+// response, rewrite (path and authority), header edits, query/withoutHeaders matches, sourceLabels).
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -48,6 +48,10 @@ spec:
   - name: rewrite
     match: [{uri: {prefix: /v1/}}]
     rewrite: {uri: /api/}
+    route: [{destination: {host: echo}}]
+  - name: authority
+    match: [{uri: {prefix: /authority}}]
+    rewrite: {authority: rewritten.example}
     route: [{destination: {host: echo}}]
   - name: headers
     match: [{uri: {prefix: /headers}}]
@@ -143,6 +147,12 @@ test("prefix rewrite: the app sees the rewritten path, x-envoy-original-path car
   const seen = JSON.parse(r.body);
   assert.equal(seen.path, "/api/items?id=7");
   assert.equal(seen.headers["x-envoy-original-path"], "/v1/items?id=7");
+});
+
+test("authority rewrite: the app sees the rewritten Host", async () => {
+  const r = await curl(CLIENT_A, "/authority");
+  assert.equal(r.status, 200);
+  assert.equal(JSON.parse(r.body).headers.host, "rewritten.example");
 });
 
 test("header set/remove: seen by the app on the request and by curl on the response", async () => {

@@ -78,14 +78,7 @@ export function decide(table: RouteTable, r: SimRequest, draw = 0): SimResult {
     finalizeResponse(entry, -1, resp);
     return { route: entry.name, status: a.status, location: resp[1], responseHeaders: toRecord(resp), filters };
   }
-  const random = Math.random;
-  Math.random = () => draw;
-  let i: number;
-  try {
-    i = pickClusterIndex(a);
-  } finally {
-    Math.random = random;
-  }
+  const i = pickClusterIndex(a, () => draw);
   finalizeRequest(entry, i, head);
   const resp: string[] = [];
   finalizeResponse(entry, i, resp);

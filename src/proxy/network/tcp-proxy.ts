@@ -38,10 +38,15 @@ function attempt(downstream: Socket, initial: Buffer | null, config: TcpProxyCon
   stats.upstream_cx_total++;
   const upstream = connect({ host: host.address, port: host.port, allowHalfOpen: true, noDelay: true });
   let timedOut = false;
+  // The timeout's destroy() emits 'close' without 'error': failures are detected on 'close', like ConnectionPool does.
   const timer = setTimeout(() => { timedOut = true; upstream.destroy(); }, cluster.connectTimeoutMs);
-  const onDownstreamGone = (): void => { clearTimeout(timer); upstream.destroy(); };
+  const onDownstreamGone = (): void => {
+    clearTimeout(timer);
+    upstream.off("close", onConnectFailed);
+    upstream.destroy();
+  };
   downstream.once("close", onDownstreamGone);
-  const onConnectError = (): void => {
+  const onConnectFailed = (): void => {
     clearTimeout(timer);
     downstream.off("close", onDownstreamGone);
     stats.upstream_cx_connect_fail++;
@@ -49,10 +54,11 @@ function attempt(downstream: Socket, initial: Buffer | null, config: TcpProxyCon
     if (n < config.maxConnectAttempts) attempt(downstream, initial, config, cluster, n + 1);
     else downstream.destroy();
   };
-  upstream.once("error", onConnectError);
+  upstream.on("error", () => { /* 'close' follows */ });
+  upstream.once("close", onConnectFailed);
   upstream.once("connect", () => {
     clearTimeout(timer);
-    upstream.off("error", onConnectError);
+    upstream.off("close", onConnectFailed);
     downstream.off("close", onDownstreamGone);
     pipeBoth(downstream, upstream, initial, config, cluster, host);
   });
@@ -62,7 +68,6 @@ function pipeBoth(downstream: Socket, upstream: Socket, initial: Buffer | null, 
   const stats = cluster.stats;
   stats.upstream_cx_active++;
   host.stats.cx_active++;
-  upstream.on("error", () => { /* 'close' follows */ });
   // A clean close (both directions ended) was already passed on as FINs by the pipes; anything else resets the peer.
   upstream.once("close", (hadError) => {
     stats.upstream_cx_active--;

@@ -93,6 +93,18 @@ export function applyHeaderMutation(m: HeaderMutation, headers: string[]): void 
   }
 }
 
+/** Sets `name` to one value in a flat header list: the first occurrence keeps its place, later ones are removed. */
+export function setHeader(headers: string[], name: string, value: string): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === name) {
+      headers[i + 1] = value;
+      for (let j = i + 2; j < headers.length; j += 2) if (headers[j] === name) { headers.splice(j, 2); j -= 2; }
+      return;
+    }
+  }
+  headers.push(name, value);
+}
+
 function indexOf(headers: readonly string[], name: string): number {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return i;
   return -1;

@@ -137,14 +137,9 @@ export class RouteEntry {
       typed, enclosing?.virtualHostRaw ?? {}, route);
   }
 
-  matches(req: RouteRequest): boolean {
-    const p = pathOnly(req.path);
-    return this.matchesPath(req, p, this.caseSensitive ? p : p.toLowerCase());
-  }
-
   /**
-   * `matches` with the path without its query (`path`) and, for case-insensitive routes, its lowercase form
-   * (`lowerPath`, computed once per request by the caller: the route table).
+   * Whether the request matches, given its path without the query (`path`) and, for case-insensitive routes, that
+   * path lowercased (`lowerPath`, computed once per request by the caller: the route table).
    */
   matchesPath(req: RouteRequest, path: string, lowerPath: string): boolean {
     const p = this.caseSensitive ? path : lowerPath;
@@ -213,18 +208,16 @@ export function filterConfigs(resource: string, o: XdsObject): ReadonlyMap<strin
   return out;
 }
 
-/** Picks a cluster index from a cluster action: weighted by a uniform random draw; weight-0 clusters never win. */
-export function pickClusterIndex(action: ClusterAction): number {
+/**
+ * Picks a cluster index from a cluster action: weighted by a uniform draw from `random` (in [0, 1)); weight-0
+ * clusters never win.
+ */
+export function pickClusterIndex(action: ClusterAction, random: () => number = Math.random): number {
   if (action.clusters.length === 1) return 0;
-  const r = Math.random() * action.totalWeight;
+  const r = random() * action.totalWeight;
   const cw = action.cumulativeWeights;
   for (let i = 0; i < cw.length; i++) if (r < cw[i]) return i;
   return action.clusters.length - 1;
-}
-
-/** Picks a cluster name from a cluster action (see pickClusterIndex). */
-export function pickCluster(action: ClusterAction): string {
-  return action.clusters[pickClusterIndex(action)];
 }
 
 function compileAction(resource: string, route: XdsObject, matchedPrefix: string, wholePath: boolean): RouteAction {

@@ -1,6 +1,6 @@
 // Envoy's route finalization: the request edits a chosen route makes before going upstream, and its response edits.
 
-import { applyHeaderMutation } from "./header-mutation.js";
+import { applyHeaderMutation, setHeader } from "./header-mutation.js";
 import { rewritePath, rewritesPath } from "./path-rewrite.js";
 import type { RouteEntry } from "./route-entry.js";
 
@@ -39,15 +39,4 @@ export function finalizeResponse(entry: RouteEntry, clusterIndex: number, header
   }
   const levels = entry.responseHeaders;
   for (let i = 0; i < levels.length; i++) applyHeaderMutation(levels[i], headers);
-}
-
-function setHeader(headers: string[], name: string, value: string): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === name) {
-      headers[i + 1] = value;
-      for (let j = i + 2; j < headers.length; j += 2) if (headers[j] === name) { headers.splice(j, 2); j -= 2; }
-      return;
-    }
-  }
-  headers.push(name, value);
 }

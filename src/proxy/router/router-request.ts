@@ -6,15 +6,14 @@ import type { ResponseHead } from "../http/response-head.js";
 import type { DataPlane } from "../http/data-plane.js";
 import type { Cluster, Host } from "../upstream/cluster.js";
 import type { XdsObject } from "../config/xds-fields.js";
-import type { RouteAction, RouteEntry } from "./route-entry.js";
+import type { ClusterAction, RouteEntry } from "./route-entry.js";
 import type { UpstreamRequestStream } from "./upstream-request.js";
 import { newUpstreamAttempt, type UpstreamAttempt } from "./upstream-attempt.js";
 import { compileRetryPolicy, ResetReason, retriableReset, retriableResponse, retryBackOffMs, type RetryPolicy } from "./retry-policy.js";
 import { compileMirrorPolicies, startShadows, type ShadowRequest } from "./shadow-request.js";
+import { setHeader } from "./header-mutation.js";
 import { DeadlineEntry, TimeoutQueue } from "./timeout-queue.js";
 import { Logger } from "../../shared/logger.js";
-
-type ClusterAction = Extract<RouteAction, { kind: "cluster" }>;
 
 const log = new Logger("router");
 
@@ -390,12 +389,4 @@ function resetReason(flag: number): ResetReason | undefined {
     case ResponseFlag.UpstreamRequestTimeout: return ResetReason.PerTryTimeout;
     default: return undefined;
   }
-}
-
-/** Sets `name` to `value` in a flat header list (replacing the first value). */
-function setHeader(headers: string[], name: string, value: string): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === name) { headers[i + 1] = value; return; }
-  }
-  headers.push(name, value);
 }

@@ -5,11 +5,9 @@ import { ALWAYS, fractionalPercent, rollFractionalPercent, type FractionalPercen
 import type { DataPlane } from "../http/data-plane.js";
 import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
-import type { RouteAction } from "./route-entry.js";
+import type { ClusterAction } from "./route-entry.js";
 import type { UpstreamRequestStream } from "./upstream-request.js";
 import { newUpstreamAttempt, type UpstreamAttempt } from "./upstream-attempt.js";
-
-type ClusterAction = Extract<RouteAction, { kind: "cluster" }>;
 
 /** Body bytes a shadow queues while it connects; beyond this the shadow is dropped (it never slows the main request). */
 const MAX_SHADOW_PENDING = 1024 * 1024;

@@ -1,7 +1,7 @@
 // The contract between the router's retry/shadow logic and one protocol-specific upstream exchange (HTTP/1.1 or HTTP/2).
 
 import type { Cluster } from "../upstream/cluster.js";
-import type { RouteAction } from "./route-entry.js";
+import type { ClusterAction } from "./route-entry.js";
 import { UpstreamRequest, type UpstreamRequestStream } from "./upstream-request.js";
 import { H2UpstreamRequest } from "./h2-upstream-request.js";
 
@@ -32,7 +32,7 @@ export function upstreamUsesHttp2(stream: UpstreamRequestStream, cluster: Cluste
 export function newUpstreamAttempt(
   stream: UpstreamRequestStream,
   cluster: Cluster,
-  action: Extract<RouteAction, { kind: "cluster" }>,
+  action: ClusterAction,
   hasBody: boolean,
 ): UpstreamAttempt {
   return upstreamUsesHttp2(stream, cluster)

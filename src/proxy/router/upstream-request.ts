@@ -5,7 +5,6 @@ import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
 import type { Cluster, Host } from "../upstream/cluster.js";
 import type { UpstreamConnection, UpstreamResponseHandler } from "../upstream/upstream-connection.js";
-import type { RouteAction } from "./route-entry.js";
 import { UpstreamAttemptBase } from "./upstream-attempt-base.js";
 
 /** The downstream side an UpstreamRequest reports to (the ActiveStream). */
@@ -54,7 +53,7 @@ export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResp
     const host = this.pickHost();
     if (host === undefined) return;
     this.track(host);
-    this.headBytes = buildRequestHead(this.stream.head, this.action);
+    this.headBytes = buildRequestHead(this.stream.head);
     const idle = host.pool.takeIdle();
     if (idle) this.attach(idle);
     else this.connect();
@@ -167,16 +166,16 @@ export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResp
   }
 }
 
-/** Serialises the upstream request head: origin-form path (after prefix_rewrite), hop-by-hop fields dropped. */
-export function buildRequestHead(head: RequestHead, action: Extract<RouteAction, { kind: "cluster" }>): string {
-  let path = head.path;
-  // The path is already rewritten: route-finalizer edits the request in place before the upstream request is made.
-  let s = `${head.method} ${path} HTTP/1.1\r\n`;
+/**
+ * Serialises the upstream request head, hop-by-hop fields dropped. The head is already finalized for its route
+ * (route-finalizer rewrote path and host in place), so it is written as it stands.
+ */
+export function buildRequestHead(head: RequestHead): string {
+  let s = `${head.method} ${head.path} HTTP/1.1\r\n`;
   const h = head.headers;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i];
     if (isHopByHop(name)) continue;
-    if (action.hostRewrite !== undefined && name === "host") { s += `host: ${action.hostRewrite}\r\n`; continue; }
     s += `${name}: ${h[i + 1]}\r\n`;
   }
   // An upgrade keeps its hop-by-hop pair (Envoy's HTTP/1 codec re-adds them for upgrade requests).

@@ -1,6 +1,6 @@
 // ClusterManager: builds Clusters from CDS and EDS (or inline load_assignment) and swaps them in atomically.
 
-import { arrayField, durationMs, invalid, objectField, stringField, type XdsObject } from "../config/xds-fields.js";
+import { arrayField, durationMs, invalid, objectField, stringField, wrapped, type XdsObject } from "../config/xds-fields.js";
 import { ClusterStats } from "../stats/proxy-stats.js";
 import { Cluster, Host, type UpstreamProtocol } from "./cluster.js";
 import { Logger } from "../../shared/logger.js";
@@ -81,9 +81,7 @@ export class ClusterManager {
         hosts.push(h);
       }
       for (const gone of oldHosts.values()) gone.close();
-      const cluster = new Cluster(spec.name, spec.type, spec.connectTimeoutMs, spec.edsServiceName, stats, hosts, spec.protocol);
-      cluster.maxRetries = spec.maxRetries;
-      next.set(spec.name, cluster);
+      next.set(spec.name, new Cluster(spec.name, spec.type, spec.connectTimeoutMs, spec.edsServiceName, stats, hosts, spec.protocol, spec.maxRetries));
     }
     for (const [name, old] of this.clusters) if (!next.has(name)) for (const h of old.hosts) h.close();
     this.clusters = next;
@@ -152,9 +150,7 @@ function maxRetries(name: string, c: XdsObject): number {
   if (!cb) return 3;
   for (const t of arrayField(name, cb, "thresholds")) {
     if (t.priority !== undefined && t.priority !== "DEFAULT" && t.priority !== 0) continue;
-    const v = t.max_retries;
-    if (v === undefined || v === null) return 3;
-    return Number(typeof v === "object" ? (v as XdsObject).value : v);
+    return wrapped(t, "max_retries", 3);
   }
   return 3;
 }

@@ -45,8 +45,6 @@ export class Host {
 /** Immutable per (CDS, EDS) version, except the picker's cursor. */
 export class Cluster {
   readonly picker: RoundRobinPicker<Host>;
-  /** circuit_breakers max_retries of the DEFAULT priority (Envoy's default 3); set by the ClusterManager. */
-  maxRetries = 3;
 
   constructor(
     readonly name: string,
@@ -57,6 +55,8 @@ export class Cluster {
     readonly stats: ClusterStats,
     readonly hosts: readonly Host[],
     readonly protocol: UpstreamProtocol = "http1",
+    /** circuit_breakers max_retries of the DEFAULT priority (Envoy's default 3). */
+    public maxRetries = 3,
   ) {
     this.picker = new RoundRobinPicker(hosts.filter((h) => h.health === "HEALTHY" || h.health === "UNKNOWN"));
   }
