@@ -4,6 +4,7 @@ import type { ServiceDefinition } from "@grpc/grpc-js";
 import { messageType } from "./proto-root.js";
 import type { EncodedAny } from "./any.js";
 import { encodeDeltaResponse, encodeSotwResponse } from "./response-encoding.js";
+import { sharingNames } from "./request-names.js";
 
 /** envoy.config.core.v3.Node as decoded: metadata is a google.protobuf.Struct in its proto shape. */
 export interface XdsNode {
@@ -88,7 +89,8 @@ function fastEncoding<T>(c: ReturnType<typeof codec<T>>, fast: (v: T) => Buffer 
   return { serialize: (v: T) => fast(v) ?? c.serialize(v), deserialize: c.deserialize };
 }
 
-const sotwRequest = codec<DiscoveryRequest>("envoy.service.discovery.v3.DiscoveryRequest");
+const sotwRequestCodec = codec<DiscoveryRequest>("envoy.service.discovery.v3.DiscoveryRequest");
+const sotwRequest = { serialize: sotwRequestCodec.serialize, deserialize: sharingNames(sotwRequestCodec.deserialize) };
 const sotwResponse = fastEncoding(codec<DiscoveryResponse>("envoy.service.discovery.v3.DiscoveryResponse"), encodeSotwResponse);
 const deltaRequest = codec<DeltaDiscoveryRequest>("envoy.service.discovery.v3.DeltaDiscoveryRequest");
 const deltaResponse = fastEncoding(codec<DeltaDiscoveryResponse>("envoy.service.discovery.v3.DeltaDiscoveryResponse"), encodeDeltaResponse);

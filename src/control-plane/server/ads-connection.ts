@@ -299,9 +299,9 @@ export class AdsConnection implements PushTarget {
     // `covers`: the subscription includes every name of the set, so after this response the client holds it exactly.
     let covers: boolean;
     if (synced !== undefined && synced.names === state.names && synced.wildcard === state.wildcard) {
-      const delta = synced.from === typeResources ? undefined : typeSetDelta(synced.from, typeResources);
-      d = delta === undefined ? NO_DIFF : diffAmong(state, available, delta);
-      covers = synced.covers && (state.wildcard || delta === undefined || delta.every((n) => !available.has(n) || hasName(state.names, n)));
+      const changedNames = synced.from === typeResources ? undefined : typeSetDelta(synced.from, typeResources);
+      d = changedNames === undefined ? NO_DIFF : diffAmong(state, available, changedNames);
+      covers = synced.covers && (state.wildcard || changedNames === undefined || changedNames.every((n) => !available.has(n) || hasName(state.names, n)));
     } else {
       d = diff(state, available);
       covers = state.wildcard || coversAll(state.names, available);

@@ -293,8 +293,14 @@ function restrict(known: ReadonlyMap<string, string>, names: readonly string[]):
   return out;
 }
 
+/** Sorted unique copies of the frozen (shared, see xds/request-names.ts) name lists requests carry. */
+const normalized = new WeakMap<readonly string[], string[]>();
+
 function normalize(names: readonly string[]): string[] {
-  return [...new Set(names)].sort();
+  if (!Object.isFrozen(names)) return [...new Set(names)].sort();
+  let out = normalized.get(names);
+  if (out === undefined) normalized.set(names, (out = [...new Set(names)].sort()));
+  return out;
 }
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
