@@ -41,7 +41,8 @@ test("CDS names: default and subset clusters per port, BlackHoleCluster, no inbo
   assert.equal(c.type, "EDS");
   assert.deepEqual(c.eds_cluster_config, { eds_config: { ads: {}, resource_api_version: "V3" }, service_name: `outbound|9080|v2|${R}` });
   assert.deepEqual(c.connect_timeout, { seconds: 10 });
-  assert.equal(c.lb_policy, "ROUND_ROBIN");
+  assert.equal(c.lb_policy, "LEAST_REQUEST", "Istio's default when the DestinationRule sets no loadBalancer");
+  assert.equal(c.circuit_breakers.thresholds[0].max_connections.value, 4294967295);
   assert.equal(c.metadata.filter_metadata.istio.fields.config.stringValue, "/apis/networking.istio.io/v1/namespaces/default/destination-rule/reviews");
 });
 

@@ -303,7 +303,6 @@ const MEMO_DEPENDENCIES: ReadonlyMap<string, readonly string[]> = new Map([
   ["cds", [...SCOPED, "DestinationRule"]],
   ["cluster", [...SERVICES, "DestinationRule"]],
   ["cds-names", [...SCOPED, "DestinationRule"]],
-  ["grpc-cds", [...SCOPED, "DestinationRule"]],
   ["rds", [...SCOPED, "DestinationRule"]],
   ["rds-all", [...SCOPED, "DestinationRule"]],
   ["grpc-rds", [...SCOPED, "DestinationRule"]],

@@ -5,8 +5,7 @@ import assert from "node:assert/strict";
 import { connect, createServer, type AddressInfo, type Server } from "node:net";
 import { once } from "node:events";
 import type { DataPlane } from "../http/data-plane.js";
-import { Cluster, Host } from "../upstream/cluster.js";
-import { ClusterStats } from "../stats/proxy-stats.js";
+import { staticCluster } from "../upstream/static-cluster.js";
 import { TcpProxyConfig } from "./tcp-proxy-config.js";
 import { startTcpProxy } from "./tcp-proxy.js";
 
@@ -14,9 +13,8 @@ test("a connect timeout counts as a connect failure and closes the downstream on
   const upstream: Server = createServer((s) => s.end("hi"));
   upstream.listen(0, "127.0.3.201");
   await once(upstream, "listening");
-  const stats = new ClusterStats();
   // connect_timeout 0: the timer fires before the loopback connect completes (the busy wait below guarantees it).
-  const cluster = new Cluster("c", "STATIC", 0, "", stats, [new Host("127.0.3.201", (upstream.address() as AddressInfo).port, "HEALTHY", stats, 0)]);
+  const cluster = staticCluster("c", [["127.0.3.201", (upstream.address() as AddressInfo).port]], { connectTimeoutMs: 0 });
   const config = TcpProxyConfig.parse("l", { stat_prefix: "x", cluster: "c" });
   const dataPlane = { cluster: () => cluster } as unknown as DataPlane;
   const front = createServer({ allowHalfOpen: true }, (s) => {
@@ -33,9 +31,9 @@ test("a connect timeout counts as a connect failure and closes the downstream on
   try {
     await once(client, "close");
     assert.equal(received, "");
-    assert.equal(stats.upstream_cx_total, 1);
-    assert.equal(stats.upstream_cx_connect_fail, 1);
-    assert.equal(stats.upstream_cx_connect_timeout, 1);
+    assert.equal(cluster.stats.upstream_cx_total, 1);
+    assert.equal(cluster.stats.upstream_cx_connect_fail, 1);
+    assert.equal(cluster.stats.upstream_cx_connect_timeout, 1);
   } finally {
     client.destroy();
     front.close();

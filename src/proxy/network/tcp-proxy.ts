@@ -28,7 +28,7 @@ export function startTcpProxy(downstream: Socket, initial: Buffer | null, config
 
 function attempt(downstream: Socket, initial: Buffer | null, config: TcpProxyConfig, cluster: Cluster, n: number): void {
   if (downstream.destroyed) return;
-  const host = cluster.picker.pick();
+  const host = cluster.chooseHost(undefined);
   if (!host) {
     cluster.stats.upstream_cx_none_healthy++;
     downstream.destroy();

@@ -6,8 +6,8 @@ import type { DataPlane } from "../http/data-plane.js";
 import type { HttpConnectionManagerConfig } from "../http/http-connection-manager-config.js";
 import type { RequestHead } from "../http/request-head.js";
 import { ResponseFlag, StreamInfo } from "../http/stream-info.js";
-import { ClusterStats, HttpConnectionManagerStats } from "../stats/proxy-stats.js";
-import { Cluster } from "../upstream/cluster.js";
+import { HttpConnectionManagerStats } from "../stats/proxy-stats.js";
+import { staticCluster } from "../upstream/static-cluster.js";
 import { dispatchRoute, type DispatchingStream } from "./route-dispatch.js";
 import { RouteTable } from "./route-table.js";
 
@@ -19,7 +19,7 @@ const table = RouteTable.compile("r", {
     { match: { prefix: "/" }, route: { cluster: "c1" }, request_headers_to_add: [{ header: { key: "x-added", value: "1" } }] },
   ] }],
 });
-const cluster = new Cluster("c1", "STATIC", 1000, "", new ClusterStats(), []);
+const cluster = staticCluster("c1", []);
 const dataPlane = { cluster: (name: string) => (name === "c1" ? cluster : undefined) } as unknown as DataPlane;
 
 function stream(path: string): DispatchingStream & { replies: unknown[][] } {

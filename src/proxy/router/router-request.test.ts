@@ -2,8 +2,9 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ClusterStats } from "../stats/proxy-stats.js";
-import { Cluster, Host } from "../upstream/cluster.js";
+import type { Cluster } from "../upstream/cluster.js";
+import { staticClusterConfig } from "../upstream/cluster-config.js";
+import { staticCluster } from "../upstream/static-cluster.js";
 import { ResponseFlag } from "../http/stream-info.js";
 import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
@@ -26,8 +27,7 @@ async function serve(ip: string, handler: (req: IncomingMessage, res: ServerResp
 }
 
 function cluster(name: string, hosts: Array<[string, number]>): Cluster {
-  const stats = new ClusterStats();
-  return new Cluster(name, "STATIC", 1000, "", stats, hosts.map(([a, p]) => new Host(a, p, "HEALTHY", stats, 1000)));
+  return staticCluster(name, hosts);
 }
 
 /** A recording downstream: the ActiveStream's side of the router. */
@@ -143,8 +143,7 @@ test("per_try_timeout cuts a slow attempt and the retry answers; the route timeo
 
 test("max_retries of the cluster caps concurrent retries (overflow → UO, counted)", async () => {
   const port = await serve("127.0.2.18", (_q, res) => { res.statusCode = 503; res.end(); });
-  const c = cluster("c", [["127.0.2.18", port]]);
-  c.maxRetries = 0;
+  const c = staticCluster("c", [["127.0.2.18", port]], { circuitBreakers: { ...staticClusterConfig("c").circuitBreakers, maxRetries: 0 } });
   const d = await run(route({ retry_policy: { retry_on: "5xx" } }), c);
   assert.equal(d.status, 503);
   assert.equal(c.stats.upstream_rq_retry_overflow, 1);

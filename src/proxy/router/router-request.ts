@@ -5,6 +5,7 @@ import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
 import type { DataPlane } from "../http/data-plane.js";
 import type { Cluster, Host } from "../upstream/cluster.js";
+import type { LbContext } from "../upstream/lb/lb-context.js";
 import type { XdsObject } from "../config/xds-fields.js";
 import type { ClusterAction, RouteEntry } from "./route-entry.js";
 import type { UpstreamRequestStream } from "./upstream-request.js";
@@ -103,7 +104,7 @@ function bufferLimit(route: XdsObject): number {
   return Number(typeof v === "object" ? (v as XdsObject).value : v);
 }
 
-export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, UpstreamRequestStream {
+export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, UpstreamRequestStream, LbContext {
   private attempt: UpstreamAttempt | null = null;
   /** An attempt whose retriable response is being dropped until its abort (same tick). */
   private discarding: UpstreamAttempt | null = null;
@@ -219,13 +220,18 @@ export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, Ups
     this.stream.setUpstream(cluster, host);
   }
 
+  /** LbContext: the request's hash from the route's hash_policy (none yet: consistent-hash balancers pick at random). */
+  hashKey(): number | undefined {
+    return undefined;
+  }
+
   /** Host selection with retry_host_predicate previous_hosts: re-pick up to host_selection_retry_max_attempts times. */
   selectHost(cluster: Cluster): Host | undefined {
-    let host = cluster.picker.pick();
+    let host = cluster.chooseHost(this);
     const retry = this.policy.retry;
     const tried = this.triedHosts;
     if (retry === undefined || tried === null) return host;
-    for (let i = 0; i < retry.hostSelectionMaxAttempts && host !== undefined && tried.includes(host.key); i++) host = cluster.picker.pick();
+    for (let i = 0; i < retry.hostSelectionMaxAttempts && host !== undefined && tried.includes(host.key); i++) host = cluster.chooseHost(this);
     return host;
   }
 

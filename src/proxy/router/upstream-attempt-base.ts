@@ -32,7 +32,7 @@ export abstract class UpstreamAttemptBase extends DeadlineEntry {
   /** The stream's host choice (retry host predicates) or the cluster picker's; undefined after failing the stream (503 UH). */
   protected pickHost(): Host | undefined {
     const cluster = this.cluster;
-    const host = this.stream.selectHost !== undefined ? this.stream.selectHost(cluster) : cluster.picker.pick();
+    const host = this.stream.selectHost !== undefined ? this.stream.selectHost(cluster) : cluster.chooseHost(undefined);
     this.stream.setUpstream(cluster.name, host ? host.key : "");
     if (host === undefined) {
       cluster.stats.upstream_cx_none_healthy++;

@@ -27,7 +27,7 @@ export interface UpstreamRequestStream {
   upstreamFailure(status: number, body: string, flag: number): void;
   /** Response trailers (HTTP/2, gRPC), as flat [name, value, ...] lower-case pairs; called before onResponseEnd. */
   onResponseTrailers?(trailers: string[]): void;
-  /** Chooses the upstream host (retry host predicates); when absent the attempt takes `cluster.picker.pick()`. */
+  /** Chooses the upstream host (retry host predicates); when absent the attempt takes `cluster.chooseHost(undefined)`. */
   selectHost?(cluster: Cluster): Host | undefined;
   /** The downstream request arrived over HTTP/2 (picks HTTP/2 upstream for use_downstream_protocol_config clusters). */
   readonly downstreamHttp2?: boolean;

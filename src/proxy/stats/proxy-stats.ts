@@ -1,7 +1,17 @@
 // Envoy-named counters for clusters, hosts and HTTP connection managers; plain fields incremented on the hot path.
 
+/**
+ * A set of a cluster's stats kept by one subsystem (circuit breakers, outlier detection, health checking, load
+ * balancing), enumerated with Envoy's names below `cluster.<name>.` (e.g. "outlier_detection.ejections_active").
+ */
+export interface StatGroup {
+  forEach(emit: (name: string, value: number, gauge: boolean) => void): void;
+}
+
 /** Counters of one upstream cluster (`cluster.<name>.*` in Envoy). Resolved once per cluster build, kept across rebuilds. */
 export class ClusterStats {
+  /** Subsystems' stats, rendered after the counters below. */
+  readonly groups: StatGroup[] = [];
   upstream_rq_total = 0;
   upstream_rq_active = 0;
   upstream_rq_timeout = 0;

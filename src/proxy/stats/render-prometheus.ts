@@ -17,7 +17,8 @@ const DOWNSTREAM_COUNTERS = ["downstream_cx_total", "downstream_cx_protocol_erro
 /**
  * `cluster.<c>.upstream_rq_200` → `envoy_cluster_upstream_rq{response_code="200",cluster_name="<c>"}`,
  * `cluster.<c>.upstream_rq_2xx` → `envoy_cluster_upstream_rq_xx{response_code_class="2",cluster_name="<c>"}`,
- * `http.<p>.downstream_rq_2xx` → `envoy_http_downstream_rq_xx{response_code_class="2",http_conn_manager_prefix="<p>"}`
+ * `http.<p>.downstream_rq_2xx` → `envoy_http_downstream_rq_xx{response_code_class="2",http_conn_manager_prefix="<p>"}`,
+ * a StatGroup's `cluster.<c>.outlier_detection.ejections_active` → `envoy_cluster_outlier_detection_ejections_active{cluster_name="<c>"}`
  * (Envoy's default tag extractors, source/common/config/well_known_names.cc).
  */
 export function renderPrometheus(stats: ProxyStats): string {
@@ -37,6 +38,19 @@ export function renderPrometheus(stats: ProxyStats): string {
     c.stats.upstream_rq_by_code.forEach((n, code) => { if (n > 0) byCode.push(`envoy_cluster_upstream_rq{response_code="${code}",${label}} ${n}`); });
     c.stats.upstream_rq_by_class.forEach((n, cls) => { if (n > 0) byClass.push(`envoy_cluster_upstream_rq_xx{response_code_class="${cls}",${label}} ${n}`); });
   }
+  const groups = new Map<string, { gauge: boolean; lines: string[] }>();
+  for (const c of stats.clusters) {
+    const label = `{cluster_name="${esc(c.name)}"}`;
+    for (const g of c.stats.groups) {
+      g.forEach((name, value, gauge) => {
+        const metric = `envoy_cluster_${name.replace(/\./g, "_")}`;
+        let f = groups.get(metric);
+        if (!f) { f = { gauge, lines: [] }; groups.set(metric, f); }
+        f.lines.push(`${metric}${label} ${value}`);
+      });
+    }
+  }
+  for (const [metric, f] of groups) family(metric, f.gauge ? "gauge" : "counter", f.lines);
   family("envoy_cluster_upstream_rq", "counter", byCode);
   family("envoy_cluster_upstream_rq_xx", "counter", byClass);
   for (const key of HCM_COUNTERS) {

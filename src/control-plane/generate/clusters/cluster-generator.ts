@@ -11,26 +11,32 @@ import { adsConfigSource, configPath, CONNECT_TIMEOUT, istioMetadata, socketAddr
 import type { GeneratedResource } from "../generated-resource.js";
 import { inboundPorts, type InboundPort } from "../inbound-ports.js";
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from "../listeners/listener-generator.js";
+import type { TrafficPolicySpec } from "../policy/istio-policy-specs.js";
 import { clusterTrafficPolicy } from "../policy/traffic-policy.js";
+import { clusterPolicyFields } from "./cluster-traffic-policy.js";
 import { httpProtocolOptions } from "./http-protocol-options.js";
 
 function servicesMetadata(services: readonly Service[]): { host: string; name: string; namespace: string }[] {
   return services.map((s) => ({ host: s.hostname, name: shortName(s.hostname), namespace: s.namespace }));
 }
 
-function edsCluster(name: string, svc: Service, port: ServicePort, dr: ConfigResource<DestinationRuleSpec> | undefined, subset: string): EnvoyObject {
+/** The cluster fields a merged traffic policy gives: sidecars (Envoy) and proxyless gRPC clients differ. */
+export type ClusterPolicyFields = (policy: TrafficPolicySpec | undefined) => EnvoyObject;
+
+function edsCluster(name: string, svc: Service, port: ServicePort, dr: ConfigResource<DestinationRuleSpec> | undefined, subset: string, policyFields: ClusterPolicyFields): EnvoyObject {
   const md: Record<string, unknown> = { services: servicesMetadata([svc]) };
   if (dr) md.config = configPath("destination-rule", dr.metadata.namespace, dr.metadata.name);
   if (subset) md.subset = subset;
+  const policy = clusterTrafficPolicy(dr?.spec, subset, port.number);
   const cluster: EnvoyObject = {
     name,
     type: "EDS",
     eds_cluster_config: { eds_config: adsConfigSource(), service_name: name },
     connect_timeout: CONNECT_TIMEOUT,
-    lb_policy: "ROUND_ROBIN",
+    ...policyFields(policy),
     metadata: istioMetadata(md),
   };
-  const protocolOptions = httpProtocolOptions(port.protocol, true, clusterTrafficPolicy(dr?.spec, subset, port.number)?.connectionPool);
+  const protocolOptions = httpProtocolOptions(port.protocol, true, policy?.connectionPool);
   if (protocolOptions) cluster.typed_extension_protocol_options = protocolOptions;
   return cluster;
 }
@@ -38,12 +44,18 @@ function edsCluster(name: string, svc: Service, port: ServicePort, dr: ConfigRes
 /**
  * The outbound clusters of a scope: `outbound|<port>||<fqdn>` for every port of every service in it, plus
  * `outbound|<port>|<subset>|<fqdn>` for each subset of the DestinationRule its namespace uses for the host.
- * A namespace stands for its default scope (every exported service). Shared by every proxy of the scope.
+ * A namespace stands for its default scope (every exported service). Shared by every proxy of the scope. `flavor`
+ * names the policy translation (its memo keys): the sidecar's by default, or a proxyless gRPC client's.
  */
-export function outboundClusters(push: PushContext, scopeOrNamespace: SidecarScope | string): readonly GeneratedResource[] {
+export function outboundClusters(
+  push: PushContext,
+  scopeOrNamespace: SidecarScope | string,
+  flavor: { name: string; fields: ClusterPolicyFields } = SIDECAR_POLICY,
+): readonly GeneratedResource[] {
   const scope = typeof scopeOrNamespace === "string" ? push.defaultScope(scopeOrNamespace) : scopeOrNamespace;
   const namespace = scope.namespace;
-  return push.memo(`cds|${scope.key}`, () => {
+  const { name: kind, fields } = flavor;
+  return push.memo(`cds|${kind}|${scope.key}`, () => {
     const out: GeneratedResource[] = [];
     for (const svc of scope.services) {
       const dr = push.destinationRule(namespace, svc.hostname);
@@ -51,16 +63,18 @@ export function outboundClusters(push: PushContext, scopeOrNamespace: SidecarSco
       const drId = dr ? `${dr.metadata.namespace}/${dr.metadata.name}` : "-";
       for (const p of svc.ports) {
         const name = buildSubsetKey("outbound", "", svc.hostname, p.number);
-        out.push({ name, resource: push.memo(`cluster|${drId}|${name}`, () => edsCluster(name, svc, p, dr, "")) });
+        out.push({ name, resource: push.memo(`cluster|${kind}|${drId}|${name}`, () => edsCluster(name, svc, p, dr, "", fields)) });
         for (const s of dr?.spec.subsets ?? []) {
           const sname = buildSubsetKey("outbound", s.name, svc.hostname, p.number);
-          out.push({ name: sname, resource: push.memo(`cluster|${drId}|${sname}`, () => edsCluster(sname, svc, p, dr, s.name)) });
+          out.push({ name: sname, resource: push.memo(`cluster|${kind}|${drId}|${sname}`, () => edsCluster(sname, svc, p, dr, s.name, fields)) });
         }
       }
     }
     return out;
   });
 }
+
+const SIDECAR_POLICY = { name: "sidecar", fields: clusterPolicyFields };
 
 /**
  * `inbound|<port>||`: STATIC to the app at APP_ADDRESS (default 127.0.0.1) : APP_PORT (default the inbound port).
