@@ -7,7 +7,8 @@ import { WeftError } from "../shared/weft-error.js";
 
 const USAGE = `usage: weft proxy --xds 127.0.0.1:15010[,HOST:PORT...] --ip 127.0.0.X --workload NAME --namespace NS --labels k=v,...
                   [--xds-protocol delta|sotw] [--service-account SA] [--app-port N] [--app-address ADDR] [--admin-port 15000] [--domain cluster.local]
-                  [--outbound-ip 127.0.0.Y[,...]]
+                  [--outbound-ip 127.0.0.Y[,...]] [--locality REGION[/ZONE[/SUBZONE]]]
+  --locality     the workload's locality (node.locality): drives locality load balancing and its EDS registration.
   --outbound-ip  stand-in for iptables capture: every outbound listener 0.0.0.0_<port> is also bound on these
                  addresses at <port>; a connection accepted there counts as redirected, its original destination
                  being the address and port it was accepted on (TCP/TLS routes match destinationSubnets against it).`;
@@ -30,6 +31,17 @@ function parsePort(name: string, text: string | undefined): number | undefined {
   return n;
 }
 
+/** `region[/zone[/subzone]]` → node.locality; undefined when empty, null when malformed (more than three parts, an empty region). */
+function parseLocality(text: string): { region: string; zone?: string; sub_zone?: string } | undefined | null {
+  if (text.trim() === "") return undefined;
+  const parts = text.trim().split("/");
+  if (parts.length > 3 || parts[0] === "" || parts.some((p) => /\s/.test(p))) return null;
+  const out: { region: string; zone?: string; sub_zone?: string } = { region: parts[0]! };
+  if (parts[1]) out.zone = parts[1];
+  if (parts[2]) out.sub_zone = parts[2];
+  return out;
+}
+
 export async function runProxy(argv: string[]): Promise<number> {
   let values;
   try {
@@ -48,6 +60,7 @@ export async function runProxy(argv: string[]): Promise<number> {
         "admin-port": { type: "string", default: "15000" },
         domain: { type: "string", default: "cluster.local" },
         "outbound-ip": { type: "string", default: "" },
+        locality: { type: "string", default: "" },
       },
       strict: true,
     }));
@@ -69,6 +82,11 @@ export async function runProxy(argv: string[]): Promise<number> {
     process.stderr.write(`weft proxy: --xds-protocol must be delta or sotw, not "${xdsProtocol}"\n${USAGE}\n`);
     return 2;
   }
+  const locality = parseLocality(values.locality);
+  if (locality === null) {
+    process.stderr.write(`weft proxy: --locality must be REGION[/ZONE[/SUBZONE]], not "${values.locality}"\n${USAGE}\n`);
+    return 2;
+  }
   const sidecar = new Sidecar({
     xds: values.xds.split(",").map((s) => s.trim()).filter(Boolean),
     xdsProtocol,
@@ -82,6 +100,7 @@ export async function runProxy(argv: string[]): Promise<number> {
     adminPort: parsePort("admin-port", values["admin-port"]) ?? 15000,
     domain: values.domain,
     outboundIps,
+    ...(locality ? { locality } : {}),
   });
   await sidecar.start();
   await new Promise<void>((resolve) => {

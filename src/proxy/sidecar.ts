@@ -29,6 +29,8 @@ export interface SidecarOptions {
   domain: string;
   /** `--outbound-ip`: addresses the outbound port listeners are bound on, standing in for iptables capture. */
   outboundIps?: readonly string[];
+  /** `--locality`: sent as node.locality (Istio reads the proxy's locality from there). */
+  locality?: { region?: string; zone?: string; sub_zone?: string };
 }
 
 /** Istio's node identity: `sidecar~<ip>~<workload>.<namespace>~<namespace>.svc.<domain>` plus metadata. */
@@ -48,6 +50,7 @@ export function sidecarNode(o: SidecarOptions): XdsNode {
     cluster: `${o.workload}.${o.namespace}`,
     metadata: jsonToStruct(metadata),
     user_agent_name: "weft",
+    ...(o.locality ? { locality: { ...o.locality } } : {}),
   };
 }
 

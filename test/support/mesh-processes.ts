@@ -80,6 +80,8 @@ export interface SidecarSpec {
   namespace?: string;
   labels: Record<string, string>;
   appPort?: number;
+  /** `--locality region[/zone[/subzone]]` (node.locality). */
+  locality?: string;
 }
 
 /** Starts `weft proxy` and waits until its admin /ready answers 200. */
@@ -96,6 +98,7 @@ export async function startSidecarWith(
   const args = ["proxy", "--xds", xds.join(","), "--ip", spec.ip, "--workload", spec.workload,
     "--namespace", spec.namespace ?? "default", "--labels", labels, "--admin-port", "15000"];
   if (spec.appPort !== undefined) args.push("--app-port", String(spec.appPort));
+  if (spec.locality) args.push("--locality", spec.locality);
   if (spec.xdsProtocol) args.push("--xds-protocol", spec.xdsProtocol);
   if (spec.outboundIps?.length) args.push("--outbound-ip", spec.outboundIps.join(","));
   const proc = runWeft(`proxy ${spec.workload}`, args);

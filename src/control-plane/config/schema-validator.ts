@@ -86,6 +86,14 @@ export function mapAjvErrors(errors: readonly AjvError[], root: unknown): Schema
     };
     if (alternatives) {
       const missing = errs.filter((e) => e.keyword === "required").map((e) => String(e.params.missingProperty));
+      // oneOf with several passing branches: more than one alternative is set (ajv lists the passing ones).
+      const several = errs.some((e) => e.keyword === "oneOf" && Array.isArray(e.params.passingSchemas));
+      if (several) {
+        const node = valueAt(root, path);
+        const set = node && typeof node === "object" ? Object.keys(node).filter((k) => !missing.includes(k)) : [];
+        add(`sets mutually exclusive fields, only one of the alternatives may be set${set.length > 0 ? ` (found: ${set.join(", ")})` : ""}`);
+        continue;
+      }
       add(
         missing.length > 0
           ? `must set exactly one of: ${[...new Set(missing)].join(", ")}`
@@ -113,6 +121,13 @@ export function mapAjvErrors(errors: readonly AjvError[], root: unknown): Schema
     }
   }
   return issues;
+}
+
+/** The value at a path in `root` (undefined when absent). */
+function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
+  let node: unknown = root;
+  for (const seg of path) node = node && typeof node === "object" ? (node as Record<string | number, unknown>)[seg] : undefined;
+  return node;
 }
 
 function pointerToPath(pointer: string, root: unknown): PathSegment[] {

@@ -106,7 +106,7 @@ export function validateLoadBalancer(lb: Obj | undefined, outlier: Obj | undefin
     if (cookie && !str(cookie.name)) out.error([...p, "httpCookie", "name"], "name required for HttpCookie");
     if (cookie?.ttl !== undefined && cookie.ttl !== "0s") {
       const err = validateDuration(cookie.ttl);
-      if (err && !/greater than 1ms/.test(err)) out.error([...p, "httpCookie", "ttl"], err);
+      if (err && err !== "duration must be greater than 1ms") out.error([...p, "httpCookie", "ttl"], err);
     }
     if (num(ch.minimumRingSize) !== 0) {
       out.warn([...p, "minimumRingSize"], "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead");
@@ -122,6 +122,22 @@ export function validateLoadBalancer(lb: Obj | undefined, outlier: Obj | undefin
   }
   validateLocalityLbSetting(obj(lb.localityLbSetting), outlier, [...path, "localityLbSetting"], out);
   if (lb.warmupDurationSecs !== undefined) out.error([...path, "warmupDurationSecs"], validateDuration(lb.warmupDurationSecs));
+  validateWarmup(lb.warmup, [...path, "warmup"], out);
+}
+
+/** WarmupConfiguration: duration required (a valid duration), minimumPercent in [0, 100], aggression at least 1. */
+function validateWarmup(value: unknown, path: FieldPath, out: Issues): void {
+  if (value === undefined) return;
+  const w = obj(value);
+  if (!w) return out.error(path, "warmup must be an object with a duration");
+  if (w.duration === undefined) out.error([...path, "duration"], "warmup duration is required");
+  else out.error([...path, "duration"], validateDuration(w.duration));
+  if (w.minimumPercent !== undefined && (typeof w.minimumPercent !== "number" || w.minimumPercent < 0 || w.minimumPercent > 100)) {
+    out.error([...path, "minimumPercent"], `warmup minimumPercent ${String(w.minimumPercent)} must be in range [0, 100]`);
+  }
+  if (w.aggression !== undefined && (typeof w.aggression !== "number" || w.aggression < 1)) {
+    out.error([...path, "aggression"], `warmup aggression ${String(w.aggression)} must be at least 1.0`);
+  }
 }
 
 /** Envoy's isPrime (source/common/common/utility.cc), which Istio copies. */
@@ -142,6 +158,13 @@ function validateLocalityLbSetting(lb: Obj | undefined, outlier: Obj | undefined
   if ((failover.length > 0 || arr(lb.failoverPriority).length > 0) && !outlier) {
     out.warn(path, "outlier detection policy must be provided for failover");
   }
+  if (failover.length > 0) {
+    arr(lb.failoverPriority).forEach((l, i) => {
+      if (TOPOLOGY_LABELS.includes(str(l))) {
+        out.error([...path, "failoverPriority", i], `can not simultaneously set 'failover' and topology label '${str(l)}' in 'failover_priority'`);
+      }
+    });
+  }
   const froms = new Set<string>();
   distribute.forEach((d, i) => {
     const p = [...path, "distribute", i];
@@ -149,10 +172,12 @@ function validateLocalityLbSetting(lb: Obj | undefined, outlier: Obj | undefined
     const from = str(entry.from);
     if (froms.has(from)) out.error([...p, "from"], `locality ${from} overlap with previous specified ones`);
     froms.add(from);
+    out.error([...p, "from"], localityWildcardError(from));
     let total = 0;
     for (const [loc, w] of Object.entries(obj(entry.to) ?? {})) {
       const weight = num(w);
-      if (weight <= 0 || weight > 100) out.error([...p, "to", loc], "locality weight must be in range [1, 100]");
+      if (weight <= 0 || weight > 100) out.error([...p, "to", loc], `locality weight ${String(w)} must be in range [1, 100]`);
+      out.error([...p, "to", loc], localityWildcardError(loc));
       total += weight;
     }
     if (total !== 100) out.error([...p, "to"], `total locality weight ${total} != 100`);
@@ -166,6 +191,16 @@ function validateLocalityLbSetting(lb: Obj | undefined, outlier: Obj | undefined
     if (from.includes("/") || to.includes("/")) out.error(p, "locality lb failover only specify region");
     if (from.includes("*") || to.includes("*")) out.error(p, "locality lb failover region should not contain '*' wildcard");
   });
+}
+
+/** The locality labels failoverPriority may not name together with `failover` (Istio's validateLocalityLbSetting). */
+const TOPOLOGY_LABELS = ["topology.kubernetes.io/region", "topology.kubernetes.io/zone", "topology.istio.io/subzone"];
+
+/** Istio validateLocalities: a `*` only as the last character. */
+function localityWildcardError(locality: string): string | undefined {
+  const stars = locality.split("*").length - 1;
+  if (stars === 0 || (stars === 1 && locality.endsWith("*"))) return undefined;
+  return `locality ${locality} wildcard '*' number can not exceed 1 and must be in the end`;
 }
 
 /** Client-side TLS settings (agent.ValidateTLS). */

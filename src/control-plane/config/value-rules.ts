@@ -28,6 +28,7 @@ export function validateDuration(value: unknown): string | undefined {
   if (typeof value !== "string") return "duration must be a string such as \"1s\" or \"100ms\"";
   const ns = parseDuration(value);
   if (ns === undefined) return `invalid duration "${value}"`;
+  if (ns < 0) return `duration "${value}" is negative: it must be greater than 1ms`;
   if (ns < 1e6) return "duration must be greater than 1ms";
   if (Math.round(ns) % 1e6 !== 0) return "only durations to ms precision are supported";
   return undefined;

@@ -6,7 +6,8 @@ import type { Proxy } from "../model/proxy.js";
 import type { PushContext } from "../model/push-context.js";
 import type { SidecarScope } from "../model/sidecar-scope.js";
 import { generateSidecarClusters, outboundClusters } from "./clusters/cluster-generator.js";
-import { generateEndpoints } from "./endpoints/endpoint-generator.js";
+import { generateEndpoints, localityDependence } from "./endpoints/endpoint-generator.js";
+import { proxyLocality, proxyPriorityLabels } from "./endpoints/locality-lb.js";
 import type { GeneratedResource } from "./generated-resource.js";
 import { generateGrpcClusters } from "./grpc/grpc-clusters.js";
 import { generateGrpcListeners } from "./grpc/grpc-listeners.js";
@@ -28,6 +29,13 @@ function outboundClusterNames(scope: SidecarScope, push: PushContext): readonly 
   return push.memo(`cds-names|${scope.key}`, () => outboundClusters(push, scope).map((c) => c.name));
 }
 
+/** What tells proxies' locality-dependent assignments apart: their locality and the failoverPriority labels' values. */
+function proxyLocalityKey(proxy: Proxy, labelNames: readonly string[]): string {
+  const l = proxyLocality(proxy);
+  const labels = labelNames.length > 0 ? proxyPriorityLabels(proxy) : {};
+  return JSON.stringify([l.region, l.zone, l.subZone, ...labelNames.map((n) => labels[n] ?? "")]);
+}
+
 /** Sidecars: everything is limited to the proxy's SidecarScope (its Sidecar resource, else every exported service). */
 function generateSidecar(typeUrl: string, proxy: Proxy, push: PushContext, names?: readonly string[]): GeneratedResource[] {
   const scope = push.sidecarScope(proxy);
@@ -42,8 +50,15 @@ function generateSidecar(typeUrl: string, proxy: Proxy, push: PushContext, names
     case CLUSTER_TYPE:
       return byName(generateSidecarClusters(proxy, push, scope), names);
     case ENDPOINT_TYPE:
-      if (names === undefined) return push.memo(`eds-all|${scope.key}`, () => generateEndpoints(scope.namespace, push, undefined, () => outboundClusterNames(scope, push)));
-      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(scope, push));
+      if (names === undefined) {
+        // Shared per scope unless a DestinationRule's locality LB makes assignments depend on the proxy: then per
+        // scope and locality (and failoverPriority label values), so proxies without locality LB still share one.
+        const all = (): readonly string[] => outboundClusterNames(scope, push);
+        const dep = push.memo(`eds-dep|${scope.key}`, () => localityDependence(scope.namespace, push, all()));
+        const key = dep.dependent ? `eds-all|${scope.key}|${proxyLocalityKey(proxy, dep.labels)}` : `eds-all|${scope.key}`;
+        return push.memo(key, () => generateEndpoints(scope.namespace, push, undefined, all, proxy));
+      }
+      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(scope, push), proxy);
     default:
       return [];
   }
@@ -59,7 +74,7 @@ function generateGrpc(typeUrl: string, proxy: Proxy, push: PushContext, names?: 
     case CLUSTER_TYPE:
       return generateGrpcClusters(proxy, push, names);
     case ENDPOINT_TYPE:
-      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(push.defaultScope(proxy.namespace), push));
+      return generateEndpoints(proxy.namespace, push, names, () => outboundClusterNames(push.defaultScope(proxy.namespace), push), proxy);
     default:
       return [];
   }

@@ -333,7 +333,7 @@ function sameEndpoints(a: readonly ServiceEndpoint[] | undefined, b: readonly Se
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    if (x.address !== y.address || x.port !== y.port || x.weight !== y.weight || x.locality !== y.locality || x.serviceAccount !== y.serviceAccount ||
+    if (x.address !== y.address || x.port !== y.port || x.weight !== y.weight || x.locality !== y.locality || x.network !== y.network || x.serviceAccount !== y.serviceAccount ||
       x.workloadName !== y.workloadName || x.namespace !== y.namespace || !sameLabels(x.labels, y.labels)) return false;
   }
   return true;
@@ -424,7 +424,7 @@ function pickBest<Spec>(
 function computeVersion(revision: number, workloads: readonly WorkloadInstance[]): string {
   const h = createHash("sha1");
   h.update(String(revision));
-  const keys = workloads.map((w) => JSON.stringify([w.source, w.namespace, w.name, w.address, w.labels, w.ports, w.locality, w.weight, w.serviceAccount]));
+  const keys = workloads.map((w) => JSON.stringify([w.source, w.namespace, w.name, w.address, w.labels, w.ports, w.locality, w.network, w.weight, w.serviceAccount]));
   for (const k of keys.sort()) h.update(k);
   return `${revision}-${h.digest("hex").slice(0, 12)}`;
 }

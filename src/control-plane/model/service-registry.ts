@@ -47,6 +47,7 @@ function endpointFor(w: WorkloadInstance | WorkloadEntryLike, port: ServicePort,
     servicePort: port.number,
     labels: w.labels ?? {},
     locality: w.locality ?? "",
+    network: w.network ?? "",
     weight: w.weight && w.weight > 0 ? w.weight : 1,
     serviceAccount: w.serviceAccount ?? "default",
     workloadName: w.name ?? "",
@@ -59,6 +60,7 @@ interface WorkloadEntryLike {
   ports?: Readonly<Record<string, number>>;
   labels?: Readonly<Record<string, string>>;
   locality?: string;
+  network?: string;
   weight?: number;
   serviceAccount?: string;
   name?: string;

@@ -31,6 +31,7 @@ export interface ServiceEndpoint {
   servicePort: number;
   labels: Labels;
   locality: string; // "region/zone/subzone" or ""
+  network: string; // WorkloadEntry network / proxy NETWORK metadata, "" when unset (failoverPriority's topology.istio.io/network)
   weight: number; // ≥ 1
   serviceAccount: string;
   workloadName: string;

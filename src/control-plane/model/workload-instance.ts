@@ -13,6 +13,7 @@ export interface WorkloadInstance {
   serviceAccount: string;
   ports?: Readonly<Record<string, number>>;
   locality?: string; // "region/zone/subzone"
+  network?: string; // WorkloadEntry network, or the proxy's NETWORK metadata
   weight?: number;
   source: "WorkloadEntry" | "proxy";
 }
@@ -29,6 +30,7 @@ export function workloadFromProxy(p: Proxy): WorkloadInstance | undefined {
     source: "proxy",
   };
   if (p.locality) w.locality = [p.locality.region ?? "", p.locality.zone ?? "", p.locality.subZone ?? ""].join("/").replace(/\/+$/, "");
+  if (typeof p.metadata.NETWORK === "string" && p.metadata.NETWORK !== "") w.network = p.metadata.NETWORK;
   return w;
 }
 
@@ -46,6 +48,7 @@ export function workloadFromEntry(r: ConfigResource<WorkloadEntrySpec>): Workloa
   };
   if (s.ports) w.ports = s.ports;
   if (s.locality) w.locality = s.locality;
+  if (s.network) w.network = s.network;
   if (s.weight !== undefined) w.weight = s.weight;
   return w;
 }

@@ -11,7 +11,8 @@ import { adsConfigSource, configPath, CONNECT_TIMEOUT, istioMetadata, socketAddr
 import type { GeneratedResource } from "../generated-resource.js";
 import { inboundPorts, type InboundPort } from "../inbound-ports.js";
 import { BLACKHOLE_CLUSTER, PASSTHROUGH_CLUSTER } from "../listeners/listener-generator.js";
-import type { TrafficPolicySpec } from "../policy/istio-policy-specs.js";
+import { connectionPoolFields } from "../policy/connection-pool.js";
+import type { ConnectionPoolSpec, TrafficPolicySpec } from "../policy/istio-policy-specs.js";
 import { clusterTrafficPolicy } from "../policy/traffic-policy.js";
 import { clusterPolicyFields } from "./cluster-traffic-policy.js";
 import { httpProtocolOptions } from "./http-protocol-options.js";
@@ -36,6 +37,8 @@ function edsCluster(name: string, svc: Service, port: ServicePort, dr: ConfigRes
     ...policyFields(policy),
     metadata: istioMetadata(md),
   };
+  // loadBalancer PASSTHROUGH: Istio makes the cluster ORIGINAL_DST, which has no endpoints to discover.
+  if (cluster.type === "ORIGINAL_DST") delete cluster.eds_cluster_config;
   const protocolOptions = httpProtocolOptions(port.protocol, true, policy?.connectionPool);
   if (protocolOptions) cluster.typed_extension_protocol_options = protocolOptions;
   return cluster;
@@ -77,16 +80,28 @@ export function outboundClusters(
 const SIDECAR_POLICY = { name: "sidecar", fields: clusterPolicyFields };
 
 /**
+ * Istio SidecarScope.InboundConnectionPoolForPort: the proxy's Sidecar ingress listener for the port's connectionPool,
+ * else its inboundConnectionPool; either replaces the DestinationRule's connection pool on the inbound cluster.
+ */
+function inboundConnectionPool(push: PushContext, proxy: Proxy, port: number): ConnectionPoolSpec | undefined {
+  const sc = push.sidecarScope(proxy).sidecar?.spec as { ingress?: { port?: { number?: number }; connectionPool?: ConnectionPoolSpec }[]; inboundConnectionPool?: ConnectionPoolSpec } | undefined;
+  if (!sc) return undefined;
+  for (const i of sc.ingress ?? []) if (i.port?.number === port && i.connectionPool) return i.connectionPool;
+  return sc.inboundConnectionPool;
+}
+
+/**
  * `inbound|<port>||`: STATIC to the app at APP_ADDRESS (default 127.0.0.1) : APP_PORT (default the inbound port).
  * Its upstream protocol follows the first service's port (Istio builds it from the first ServiceTarget), with the
- * connectionPool of that service's DestinationRule (port level applied).
+ * connectionPool of that service's DestinationRule (port level applied) unless the Sidecar sets one for inbound.
  */
 function inboundCluster(proxy: Proxy, push: PushContext, ip: InboundPort): GeneratedResource {
   const name = buildInboundKey(ip.port);
   const svc = ip.services[0]!;
   const protocol = svc.ports.find((p) => p.number === ip.servicePort)?.protocol ?? "";
   const dr = push.destinationRule(proxy.namespace, svc.hostname);
-  const protocolOptions = httpProtocolOptions(protocol, false, clusterTrafficPolicy(dr?.spec, "", ip.servicePort)?.connectionPool);
+  const connectionPool = inboundConnectionPool(push, proxy, ip.port) ?? clusterTrafficPolicy(dr?.spec, "", ip.servicePort)?.connectionPool;
+  const protocolOptions = httpProtocolOptions(protocol, false, connectionPool);
   return {
     name,
     resource: {
@@ -94,6 +109,8 @@ function inboundCluster(proxy: Proxy, push: PushContext, ip: InboundPort): Gener
       ...(protocolOptions ? { typed_extension_protocol_options: protocolOptions } : {}),
       type: "STATIC",
       connect_timeout: CONNECT_TIMEOUT,
+      // Istio applyTrafficPolicy on inbound clusters: only the connection pool (circuit breakers, connect timeout, keepalive).
+      ...connectionPoolFields(connectionPool),
       lb_policy: "ROUND_ROBIN",
       load_assignment: {
         cluster_name: name,

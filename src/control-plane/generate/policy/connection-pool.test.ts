@@ -18,3 +18,10 @@ test("an empty section (or zeros) leaves every threshold at MaxUint32", () => {
   assert.deepEqual(t.max_requests, { value: 4294967295 });
   assert.deepEqual(t.max_connections, { value: 4294967295 });
 });
+
+test("tcpKeepalive: SO_KEEPALIVE with probes, time and interval in whole seconds; an empty section uses OS defaults", () => {
+  const c = clusterRoundTrip(connectionPoolFields({ tcp: { tcpKeepalive: { probes: 3, time: "7200s", interval: "75s" } } }));
+  assert.deepEqual(c.upstream_connection_options, { tcp_keepalive: { keepalive_probes: { value: 3 }, keepalive_time: { value: 7200 }, keepalive_interval: { value: 75 } } });
+  assert.deepEqual(connectionPoolFields({ tcp: { tcpKeepalive: {} } }).upstream_connection_options, { tcp_keepalive: {} });
+  assert.equal(connectionPoolFields({ tcp: { maxConnections: 1 } }).upstream_connection_options, undefined);
+});

@@ -10,8 +10,8 @@ const MAX_UINT32 = 0xffffffff;
  * The cluster fields a connectionPool section sets. Istio starts from "no limit" (every threshold MaxUint32, Envoy's
  * defaults of 1024 being too low for a mesh) and lowers what the section names: http2MaxRequests → max_requests,
  * http1MaxPendingRequests → max_pending_requests, maxRetries → max_retries, tcp.maxConnections → max_connections.
- * Zero means unset (Istio cannot tell them apart). HTTP protocol options (idle timeout, per-connection limits) are not
- * produced here.
+ * Zero means unset (Istio cannot tell them apart). tcp.tcpKeepalive → upstream_connection_options.tcp_keepalive. HTTP
+ * protocol options (idle timeout, per-connection limits) are not produced here.
  */
 export function connectionPoolFields(cp: ConnectionPoolSpec | undefined): EnvoyObject {
   const t: EnvoyObject = {
@@ -30,5 +30,22 @@ export function connectionPoolFields(cp: ConnectionPoolSpec | undefined): EnvoyO
   const out: EnvoyObject = { circuit_breakers: { thresholds: [t] } };
   const connectTimeout = cp?.tcp?.connectTimeout ? parseDuration(cp.tcp.connectTimeout) : undefined;
   if (connectTimeout) out.connect_timeout = connectTimeout;
+  const keepalive = tcpKeepalive(cp?.tcp?.tcpKeepalive);
+  if (keepalive) out.upstream_connection_options = { tcp_keepalive: keepalive };
+  return out;
+}
+
+/**
+ * Istio applyTCPKeepalive (setKeepAliveSettings; Weft has no mesh-wide tcpKeepalive): a tcpKeepalive section turns
+ * SO_KEEPALIVE on (empty TcpKeepalive = OS defaults) and overrides probes (> 0), time and interval (whole seconds).
+ */
+function tcpKeepalive(k: NonNullable<NonNullable<ConnectionPoolSpec["tcp"]>["tcpKeepalive"]> | undefined): EnvoyObject | undefined {
+  if (!k) return undefined;
+  const out: EnvoyObject = {};
+  if (k.probes && k.probes > 0) out.keepalive_probes = { value: k.probes };
+  const time = k.time ? parseDuration(k.time) : undefined;
+  if (time) out.keepalive_time = { value: time.seconds };
+  const interval = k.interval ? parseDuration(k.interval) : undefined;
+  if (interval) out.keepalive_interval = { value: interval.seconds };
   return out;
 }

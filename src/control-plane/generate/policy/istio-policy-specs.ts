@@ -4,7 +4,13 @@
 export type DurationText = string;
 
 export interface ConnectionPoolSpec {
-  tcp?: { maxConnections?: number; connectTimeout?: DurationText; maxConnectionDuration?: DurationText; idleTimeout?: DurationText };
+  tcp?: {
+    maxConnections?: number;
+    connectTimeout?: DurationText;
+    maxConnectionDuration?: DurationText;
+    idleTimeout?: DurationText;
+    tcpKeepalive?: { probes?: number; time?: DurationText; interval?: DurationText };
+  };
   http?: {
     http1MaxPendingRequests?: number;
     http2MaxRequests?: number;
@@ -41,9 +47,29 @@ export interface ConsistentHashSpec {
 
 export type SimpleLb = "UNSPECIFIED" | "LEAST_CONN" | "RANDOM" | "PASSTHROUGH" | "ROUND_ROBIN" | "LEAST_REQUEST";
 
+/** LocalityLoadBalancerSetting: `distribute` and `failover` exclude each other; `failoverPriority` lists labels. */
+export interface LocalityLbSettingSpec {
+  distribute?: { from?: string; to?: Record<string, number> }[];
+  failover?: { from?: string; to?: string }[];
+  failoverPriority?: string[];
+  /** Absent = enabled; `false` turns locality load balancing off for the rule's clusters. */
+  enabled?: boolean;
+}
+
+/** WarmupConfiguration: Envoy's slow start (duration required; aggression default 1, minimumPercent default 10). */
+export interface WarmupSpec {
+  duration?: DurationText;
+  minimumPercent?: number;
+  aggression?: number;
+}
+
 export interface LoadBalancerSpec {
   simple?: SimpleLb;
   consistentHash?: ConsistentHashSpec;
+  localityLbSetting?: LocalityLbSettingSpec;
+  warmup?: WarmupSpec;
+  /** Deprecated form of warmup.duration. */
+  warmupDurationSecs?: DurationText;
 }
 
 /** The per-port sections of a TrafficPolicy (portLevelSettings[]). */

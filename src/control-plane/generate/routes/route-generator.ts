@@ -8,7 +8,9 @@ import { buildSubsetKey } from "../../model/subset-key.js";
 import { NO_TIMEOUT, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { PASSTHROUGH_CLUSTER } from "../listeners/listener-generator.js";
+import { hashPolicy } from "../policy/load-balancer.js";
 import { routeTimeoutFields } from "../policy/route-timeout.js";
+import { serviceConsistentHash } from "../policy/traffic-policy.js";
 import { retryPolicy } from "./route-actions.js";
 import { catchAllMatch } from "./route-match.js";
 import { virtualHostDomains } from "./virtual-host-domains.js";
@@ -19,11 +21,14 @@ const DEFAULT_RETRY_POLICY = Object.freeze(retryPolicy(undefined));
 
 /**
  * Istio BuildDefaultHTTPOutboundRoute for a service without a VirtualService: everything to `outbound|<port>||<fqdn>`,
- * no timeout, the mesh default retry policy, operation `<fqdn>:<port>/*`.
+ * no timeout, the mesh default retry policy, operation `<fqdn>:<port>/*`; plus the hash policy of the service's
+ * DestinationRule consistentHash (Istio's hashByService), so consistent hashing works without a VirtualService.
  */
-function defaultRoute(service: Service, port: number, proxy: Proxy): EnvoyObject {
+function defaultRoute(service: Service, port: number, proxy: Proxy, push: PushContext): EnvoyObject {
   const action: EnvoyObject = { cluster: buildSubsetKey("outbound", "", service.hostname, port), ...routeTimeoutFields(undefined, proxy.type === "grpc") };
   action.retry_policy = DEFAULT_RETRY_POLICY;
+  const hash = hashPolicy(serviceConsistentHash(push.destinationRule(proxy.namespace, service.hostname)?.spec, port));
+  if (hash) action.hash_policy = [hash];
   return { name: "default", match: catchAllMatch(), decorator: { operation: `${service.hostname}:${port}/*` }, route: action };
 }
 
@@ -34,7 +39,7 @@ function serviceRoutes(service: Service, port: number, proxy: Proxy, push: PushC
     const routes = virtualServiceRoutes(vs, port, proxy, push);
     if (routes.length > 0) return routes;
   }
-  return [defaultRoute(service, port, proxy)];
+  return [defaultRoute(service, port, proxy, push)];
 }
 
 /**
