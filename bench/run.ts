@@ -4,12 +4,13 @@ import { runRouterDecisionBench } from "./router-decision.js";
 import { parseArgs } from "node:util";
 import { benchConvergence } from "./convergence.js";
 import { benchDataPath } from "./datapath.js";
+import { formatLbTable, runLbPickBench, type LbPickRow } from "./lb-pick.js";
 import type { Row } from "./row.js";
 import { benchScale, type ScaleRun } from "./scale/scale-bench.js";
 import { formatScaleReport } from "./scale/scale-table.js";
 
-const USAGE = "usage: npm run bench -- [--only datapath|router|convergence|scale] [--proxies 100] [--scale-services 200] [--scale-proxies 400] [--json]";
-const ONLY = ["datapath", "router", "convergence", "scale"];
+const USAGE = "usage: npm run bench -- [--only datapath|router|lb|convergence|scale] [--proxies 100] [--scale-services 200] [--scale-proxies 400] [--json]";
+const ONLY = ["datapath", "router", "lb", "convergence", "scale"];
 /** Issue 3's size; `npm run bench` runs the scale benchmark smaller (about 2 minutes) and prints how to run this. */
 const FULL_SCALE = { services: 1000, proxies: 2000 };
 
@@ -91,6 +92,16 @@ async function main(): Promise<number> {
       exitCode = 1;
     }
   }
+  let lbRows: LbPickRow[] = [];
+  if (values.only === undefined || values.only === "lb") {
+    process.stderr.write("bench: load-balancer pick cost, 10 / 1000 / 10000 hosts...\n");
+    try {
+      lbRows = runLbPickBench();
+    } catch (err) {
+      process.stderr.write(`bench: lb pick failed: ${(err as Error).message}\n`);
+      exitCode = 1;
+    }
+  }
   if (values.only === undefined || values.only === "convergence") {
     process.stderr.write(`bench: control-plane convergence with ${proxies} proxies...\n`);
     try {
@@ -111,7 +122,7 @@ async function main(): Promise<number> {
     }
   }
   if (values.json) {
-    process.stdout.write(JSON.stringify({ dataPath: dataRows, router, convergence: convergenceRows, scale: scaleRuns }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ dataPath: dataRows, router, lb: lbRows, convergence: convergenceRows, scale: scaleRuns }, null, 2) + "\n");
     return exitCode;
   }
   const refs = { direct: dataRows.find((r) => r.name === "direct"), nginx: dataRows.find((r) => r.name === "nginx") };
@@ -120,6 +131,7 @@ async function main(): Promise<number> {
     const ns = router.nsPerDecision;
     process.stdout.write(`${dataRows.length > 0 ? "\n" : ""}router decision, ${router.rules}-rule VirtualService: first rule ${ns.first} ns, last rule ${ns.last} ns, no match ${ns.miss} ns\n`);
   }
+  if (lbRows.length > 0) process.stdout.write(`${dataRows.length > 0 || router ? "\n" : ""}load-balancer pick cost (ns per pick, build ms per picker):\n${formatLbTable(lbRows)}\n`);
   if (convergenceRows.length > 0) process.stdout.write((dataRows.length > 0 ? "\n" : "") + formatTable(CONVERGENCE_COLUMNS, convergenceRows, refs) + "\n");
   if (scaleRuns.length > 0) {
     process.stdout.write((dataRows.length + convergenceRows.length > 0 ? "\n" : "") + formatScaleReport(scaleRuns) + "\n");

@@ -54,7 +54,7 @@ export class SidecarProcess {
       const ready = await waitForStderr(cp, /control plane ready xds=([\d.]+:\d+)/, opts.readyTimeoutMs ?? 15_000);
       const proxyArgs = ["proxy", "--xds", ready[1], "--ip", opts.ip, "--workload", "bench-client", "--namespace", NAMESPACE,
         "--labels", "app=bench-client", "--admin-port", "15000"];
-      proxy = spawnWith(opts.proxyPrefix ?? [], [process.execPath, ...(opts.proxyNodeFlags ?? []), WEFT_BIN, ...proxyArgs], env);
+      proxy = spawnWith(opts.proxyPrefix ?? [], [process.execPath, ...(opts.proxyNodeFlags ?? proxyNodeFlagsFromEnv()), WEFT_BIN, ...proxyArgs], env);
       proxy.stderr!.pipe(process.stderr);
       const sidecar = new SidecarProcess(cp, proxy, configDir);
       await sidecar.waitForRoute(opts.ip, opts.readyTimeoutMs ?? 15_000);
@@ -114,6 +114,11 @@ spec:
   - route:
     - destination: {host: upstream, port: {number: ${SERVICE_PORT}}}
 `;
+}
+
+/** WEFT_PROXY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the proxy under a benchmark. */
+function proxyNodeFlagsFromEnv(): string[] {
+  return (process.env.WEFT_PROXY_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 }
 
 function spawnWith(prefix: readonly string[], command: readonly string[], env: NodeJS.ProcessEnv): ChildProcess {

@@ -126,7 +126,8 @@ before(async () => {
     assignment(names[1], [[reviewsV2.address, reviewsV2.port]]),
     assignment(names[2], [[ratings.address, ratings.port]]),
     assignment(names[3], [[slow.address, slow.port]]),
-    assignment(names[4], [[reviewsV1.address, reviewsV1.port]], "UNHEALTHY"),
+    // DRAINING hosts are excluded (Envoy), even from panic mode; UNHEALTHY ones would be used in panic (threshold 50%).
+    assignment(names[4], [[reviewsV1.address, reviewsV1.port]], "DRAINING"),
     assignment(names[5], [["127.0.0.27", deadPort]]),
   ], "cluster_name"));
   await runtime.applyListeners(byName([virtualOutboundListener(), outboundListener(9080), inboundListener(PROXY_IP, 9081)]));
@@ -206,7 +207,7 @@ test("keep-alive: 50 sequential requests over one downstream connection use one 
   assert.equal(ratings.connections - before <= 1, true, `upstream connections opened: ${ratings.connections - before}`);
 });
 
-test("503 UH with 'no healthy upstream' when every endpoint is unhealthy; 503 NC for an unknown cluster", async () => {
+test("503 UH with 'no healthy upstream' when every endpoint is draining; 503 NC for an unknown cluster", async () => {
   const uh = await request("reviews:9080", "/empty");
   assert.equal(uh.status, 503);
   assert.equal(uh.body, "no healthy upstream");

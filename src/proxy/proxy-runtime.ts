@@ -21,7 +21,11 @@ export interface ProxyRuntimeOptions {
   drainTimeoutMs?: number;
 }
 
-export interface EndpointStatus { address: string; port: number; health: string; rqTotal: number; rqActive: number; cxActive: number }
+export interface EndpointStatus {
+  address: string; port: number; health: string; rqTotal: number; rqActive: number; cxActive: number;
+  /** HealthFlag bits (EDS health, outlier ejection, active health checking). */
+  healthFlags: number;
+}
 
 /**
  * Each apply* receives the complete current set for its type. It validates everything first and throws
@@ -74,7 +78,7 @@ export class ProxyRuntime implements DataPlane {
       out.push({
         name: c.name,
         endpoints: c.hosts.map((h) => ({
-          address: h.address, port: h.port, health: h.health,
+          address: h.address, port: h.port, health: h.health, healthFlags: h.healthFlags,
           rqTotal: h.stats.rq_total, rqActive: h.stats.rq_active, cxActive: h.stats.cx_active,
         })),
       });

@@ -4,11 +4,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { XdsNode } from "../../xds/discovery.js";
 import type { TypeSubscription } from "../xds-client/type-subscription.js";
+import { HealthFlag } from "../upstream/host.js";
+import { healthFlagsText } from "../upstream/health/health-flags-text.js";
 import { configDump } from "./config-dump.js";
 
 export interface ClusterStatus {
   name: string;
-  endpoints: Array<{ address: string; port: number; health: string; rqTotal: number; rqActive: number; cxActive: number }>;
+  endpoints: Array<{ address: string; port: number; health: string; healthFlags: number; rqTotal: number; rqActive: number; cxActive: number }>;
 }
 
 /** What the admin endpoint reads. Every method is called per admin request, never on the data path. */
@@ -83,7 +85,7 @@ function clustersText(clusters: ClusterStatus[]): string {
       out += `${prefix}cx_active::${e.cxActive}\n`;
       out += `${prefix}rq_active::${e.rqActive}\n`;
       out += `${prefix}rq_total::${e.rqTotal}\n`;
-      out += `${prefix}health_flags::${e.health === "HEALTHY" ? "healthy" : e.health.toLowerCase()}\n`;
+      out += `${prefix}health_flags::${healthFlagsText(e.healthFlags)}\n`;
     }
   }
   return out;
@@ -101,8 +103,17 @@ function clustersJson(clusters: ClusterStatus[]): unknown {
           { name: "rq_active", type: "GAUGE", value: String(e.rqActive) },
           { name: "rq_total", value: String(e.rqTotal) },
         ],
-        health_status: { eds_health_status: e.health },
+        health_status: hostHealthStatus(e.health, e.healthFlags),
       })),
     })),
   };
+}
+
+/** envoy.admin.v3.HostHealthStatus: the EDS status plus a boolean per failure flag that is set. */
+function hostHealthStatus(eds: string, flags: number): Record<string, unknown> {
+  const status: Record<string, unknown> = { eds_health_status: eds };
+  if (flags & HealthFlag.FailedActiveHc) status.failed_active_health_check = true;
+  if (flags & HealthFlag.FailedOutlierCheck) status.failed_outlier_check = true;
+  if (flags & HealthFlag.PendingActiveHc) status.pending_active_hc = true;
+  return status;
 }

@@ -32,13 +32,18 @@ export function stringField(resource: string, o: XdsObject, key: string): string
   return v;
 }
 
-/** Reads a google.protobuf wrapper (`{value: x}`, as protobufjs decodes it) or a bare scalar. */
+/**
+ * Reads a google.protobuf wrapper (`{value: x}`, as protobufjs decodes it) or a bare scalar; `fallback` when the field
+ * is absent. A wrapper present without `value` holds the zero value (proto3 omits it on the wire: `{value: 0}` arrives
+ * as `{}`), so it reads as 0 / false, not as unset.
+ */
 export function wrapped<T extends number | boolean>(o: XdsObject, key: string, fallback: T): T {
   const v = o[key];
   if (v === undefined || v === null) return fallback;
   if (typeof v === "object") {
     const inner = (v as XdsObject).value;
-    return (inner === undefined ? fallback : (typeof fallback === "number" ? Number(inner) : Boolean(inner))) as T;
+    if (inner === undefined || inner === null) return (typeof fallback === "number" ? 0 : false) as T;
+    return (typeof fallback === "number" ? Number(inner) : Boolean(inner)) as T;
   }
   return (typeof fallback === "number" ? Number(v) : Boolean(v)) as T;
 }

@@ -47,6 +47,9 @@ export class ActiveStream extends DownstreamStream {
     this.close = !head.keepAlive;
   }
 
+  /** UpstreamRequestStream: the client connection (hash policies read its addresses). */
+  get downstreamSocket(): import("node:net").Socket { return this.conn.socket; }
+
   protected override beforeFilters(): void {
     if (this.head.expectContinue) this.conn.socket.write("HTTP/1.1 100 Continue\r\n\r\n");
   }

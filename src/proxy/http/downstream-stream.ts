@@ -171,7 +171,8 @@ export abstract class DownstreamStream implements FilterManagerStream, UpstreamR
       this.reset();
       return;
     }
-    this.sendLocalReply(status, body, flag);
+    // A circuit breaker refused the request (Envoy router onUpstreamAbort with `dropped`): x-envoy-overloaded.
+    this.sendLocalReply(status, body, flag, flag === ResponseFlag.UpstreamOverflow ? ["x-envoy-overloaded", "true"] : undefined);
   }
 
   /** The upstream response head before the codec writes it: the router's then the filters' response edits, stats. */

@@ -80,6 +80,9 @@ export class H2ActiveStream extends DownstreamStream {
     h2.on("close", () => this.onDownstreamReset());
   }
 
+  /** UpstreamRequestStream: the client connection under the HTTP/2 session (hash policies read its addresses). */
+  get downstreamSocket(): import("node:net").Socket | undefined { return this.h2.session?.socket as import("node:net").Socket | undefined; }
+
   /** HTTP/1.1 needs framing for a body of unknown length (Envoy's HTTP/1.1 encoder chunks it too). */
   protected override beforeUpstream(target: UpstreamTarget): void {
     if (!this.hasBody || this.head.contentLength >= 0 || upstreamUsesHttp2(this, target.cluster)) return;

@@ -7,12 +7,12 @@ import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
 import type { Cluster } from "../upstream/cluster.js";
 import type { H2Connection } from "../upstream/h2-connection-pool.js";
+import { OutlierResult } from "../upstream/outlier/host-outlier-state.js";
 import type { ClusterAction } from "./route-entry.js";
 import type { UpstreamAttempt } from "./upstream-attempt.js";
 import type { UpstreamRequestStream } from "./upstream-request.js";
-import { UpstreamAttemptBase } from "./upstream-attempt-base.js";
+import { CONNECT_FAILURE, UpstreamAttemptBase } from "./upstream-attempt-base.js";
 
-const CONNECT_FAILURE = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 const CONNECTION_TERMINATION = "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
 const REMOTE_RESET = "upstream connect error or disconnect/reset before headers. reset reason: remote reset";
 
@@ -88,14 +88,11 @@ export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAt
   start(): void {
     const host = this.pickHost();
     if (host === undefined) return;
+    this.begin(host);
     const conn = host.h2Pool.acquire();
-    if (conn === undefined) {
-      this.done = true;
-      this.stream.upstreamFailure(503, CONNECT_FAILURE, ResponseFlag.UpstreamConnectionFailure);
-      return;
-    }
+    if (typeof conn === "string") return this.failPool(conn);
     this.conn = conn;
-    this.track(host);
+    this.track();
 
     const pending = this.stream.takePendingBody();
     const endStream = this.stream.requestEnded && (pending === null || !this.hasBody);
@@ -175,6 +172,7 @@ export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAt
     if (endStream && cl === undefined && status !== 204 && status !== 304 && this.stream.downstreamHttp2 !== true) flat.push("content-length", "0");
     const head: ResponseHead = { status, versionMinor: 1, headers: flat, contentLength, chunked: false, keepAlive: true };
     this.cluster.stats.recordResponseCode(status);
+    this.host!.outlier?.putHttpResponseCode(status);
     this.stream.onResponseHead(head, this.serviceTimeMs());
     if (endStream) this.onEnd();
   }
@@ -203,10 +201,13 @@ export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAt
 
   private fail(status: number, body: string, flag: number): void {
     this.cleanup();
+    // Resets and connect failures are local-origin failures; a route timeout reports 504 (Envoy's LocalOriginTimeout).
+    if (flag === ResponseFlag.UpstreamRequestTimeout) this.host!.outlier?.putResult(OutlierResult.LocalOriginTimeout, 504);
+    else this.host!.outlier?.putResult(OutlierResult.LocalOriginConnectFailed);
     this.stream.upstreamFailure(status, body, flag);
   }
 
   protected onCleanup(): void {
-    this.conn!.release();
+    this.conn?.release();
   }
 }

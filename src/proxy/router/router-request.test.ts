@@ -89,7 +89,7 @@ test("a 503 is retried under retriable-status-codes; the retry succeeds and is c
   assert.equal(d.body, "attempt 1");
   assert.equal(c.stats.upstream_rq_retry, 1);
   assert.equal(c.stats.upstream_rq_retry_success, 1);
-  assert.equal(c.stats.retries_active, 0);
+  assert.equal(c.state.resources.retries.current, 0);
 });
 
 test("retries exhausted on a retriable status: the last response goes downstream with URX", async () => {

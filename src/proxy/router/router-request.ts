@@ -6,6 +6,7 @@ import type { ResponseHead } from "../http/response-head.js";
 import type { DataPlane } from "../http/data-plane.js";
 import type { Cluster, Host } from "../upstream/cluster.js";
 import type { LbContext } from "../upstream/lb/lb-context.js";
+import { OutlierResult } from "../upstream/outlier/host-outlier-state.js";
 import type { XdsObject } from "../config/xds-fields.js";
 import type { ClusterAction, RouteEntry } from "./route-entry.js";
 import type { UpstreamRequestStream } from "./upstream-request.js";
@@ -13,6 +14,7 @@ import { newUpstreamAttempt, type UpstreamAttempt } from "./upstream-attempt.js"
 import { compileRetryPolicy, ResetReason, retriableReset, retriableResponse, retryBackOffMs, type RetryPolicy } from "./retry-policy.js";
 import { compileMirrorPolicies, startShadows, type ShadowRequest } from "./shadow-request.js";
 import { setHeader } from "./header-mutation.js";
+import { compileHashPolicy, computeHash, type HashPolicy, type SetCookieSink } from "./hash-policy.js";
 import { DeadlineEntry, TimeoutQueue } from "./timeout-queue.js";
 import { Logger } from "../../shared/logger.js";
 
@@ -32,6 +34,8 @@ interface RouterPolicy {
   readonly includeAttemptCount: boolean;
   /** VirtualHost.include_attempt_count_in_response: x-envoy-attempt-count on the downstream response. */
   readonly includeAttemptCountInResponse: boolean;
+  /** RouteAction.hash_policy, for consistent-hash load balancers. */
+  readonly hash: HashPolicy | undefined;
 }
 
 const policies = new WeakMap<XdsObject, RouterPolicy | null>();
@@ -59,9 +63,57 @@ export function newRouterRequest(
   route: RouteEntry,
   dataPlane: DataPlane,
 ): UpstreamAttempt {
-  const policy = routerPolicy(action, route);
-  if (policy === null) return newUpstreamAttempt(stream, cluster, action, hasBody);
+  let policy = routerPolicy(action, route);
+  if (policy === null) {
+    // ORIGINAL_DST clusters pick from the request (LbContext.originalDestination), so they need a RouterRequest.
+    if (cluster.config.lb.policy !== "CLUSTER_PROVIDED") return newUpstreamAttempt(stream, cluster, action, hasBody);
+    policy = passthroughPolicy(action, route);
+  }
   return new RouterRequest(stream, cluster, action, hasBody, policy, dataPlane);
+}
+
+const passthroughPolicies = new WeakMap<XdsObject, RouterPolicy>();
+
+/** The policy of a route with neither retries, mirrors nor hashing, when it still needs a RouterRequest. */
+function passthroughPolicy(action: ClusterAction, route: RouteEntry): RouterPolicy {
+  let p = passthroughPolicies.get(action.raw);
+  if (p === undefined) {
+    p = newPolicy(action, route, undefined, [], undefined);
+    passthroughPolicies.set(action.raw, p);
+  }
+  return p;
+}
+
+function newPolicy(
+  action: ClusterAction,
+  route: RouteEntry,
+  retry: RetryPolicy | undefined,
+  mirrors: ReturnType<typeof compileMirrorPolicies>,
+  hash: HashPolicy | undefined,
+): RouterPolicy {
+  const vh = route.virtualHostRaw;
+  let perTry = retry?.perTryTimeoutMs ?? 0;
+  // A per-try timeout not shorter than the route timeout is the route timeout (Envoy router.cc).
+  if (action.timeoutMs > 0 && perTry >= action.timeoutMs) perTry = 0;
+  return {
+    retry,
+    attemptAction: { ...action, timeoutMs: perTry },
+    mirrors,
+    bufferLimit: bufferLimit(route.raw),
+    includeAttemptCount: vh.include_request_attempt_count === true,
+    includeAttemptCountInResponse: vh.include_attempt_count_in_response === true,
+    hash,
+  };
+}
+
+/** RouteAction.hash_policy compiled; a malformed one is logged and ignored (requests then hash at random). */
+function routeHashPolicy(where: string, raw: XdsObject): HashPolicy | undefined {
+  try {
+    return compileHashPolicy(`${where}: hash_policy`, raw);
+  } catch (err) {
+    log.warn("ignoring invalid hash_policy", { route: where, error: (err as Error).message });
+    return undefined;
+  }
 }
 
 function routerPolicy(action: ClusterAction, route: RouteEntry): RouterPolicy | null {
@@ -74,21 +126,8 @@ function routerPolicy(action: ClusterAction, route: RouteEntry): RouterPolicy | 
     const retryRaw = (raw.retry_policy ?? vh.retry_policy) as XdsObject | undefined;
     const retry = retryRaw ? compileRetryPolicy(`${where}: retry_policy`, retryRaw) : undefined;
     const mirrors = compileMirrorPolicies(`${where}: request_mirror_policies`, raw);
-    if (retry === undefined && mirrors.length === 0) {
-      p = null;
-    } else {
-      let perTry = retry?.perTryTimeoutMs ?? 0;
-      // A per-try timeout not shorter than the route timeout is the route timeout (Envoy router.cc).
-      if (action.timeoutMs > 0 && perTry >= action.timeoutMs) perTry = 0;
-      p = {
-        retry,
-        attemptAction: { ...action, timeoutMs: perTry },
-        mirrors,
-        bufferLimit: bufferLimit(route.raw),
-        includeAttemptCount: vh.include_request_attempt_count === true,
-        includeAttemptCountInResponse: vh.include_attempt_count_in_response === true,
-      };
-    }
+    const hash = routeHashPolicy(where, raw);
+    p = retry === undefined && mirrors.length === 0 && hash === undefined ? null : newPolicy(action, route, retry, mirrors, hash);
   } catch (err) {
     log.warn("ignoring invalid retry/mirror policy", { route: route.name, error: (err as Error).message });
     p = null;
@@ -104,7 +143,7 @@ function bufferLimit(route: XdsObject): number {
   return Number(typeof v === "object" ? (v as XdsObject).value : v);
 }
 
-export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, UpstreamRequestStream, LbContext {
+export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, UpstreamRequestStream, LbContext, SetCookieSink {
   private attempt: UpstreamAttempt | null = null;
   /** An attempt whose retriable response is being dropped until its abort (same tick). */
   private discarding: UpstreamAttempt | null = null;
@@ -124,10 +163,17 @@ export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, Ups
   /** The downstream was paused because `pending` grew past MAX_PENDING_BODY. */
   private pendingPaused = false;
   private triedHosts: string[] | null = null;
+  /** The host of the latest attempt (outlier detection hears of a global timeout through it). */
+  private attemptHost: Host | undefined;
   private shadows: readonly ShadowRequest[] = NO_SHADOWS;
   private responseStarted = false;
   private done = false;
   private started = false;
+  /** hashKey() was computed (once per request, so retries hash alike). */
+  private hashed = false;
+  private hash: number | undefined;
+  /** Set-Cookie values generated by a cookie hash policy, added to the response head. */
+  private setCookies: string[] | null = null;
 
   constructor(
     private readonly stream: UpstreamRequestStream,
@@ -220,9 +266,37 @@ export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, Ups
     this.stream.setUpstream(cluster, host);
   }
 
-  /** LbContext: the request's hash from the route's hash_policy (none yet: consistent-hash balancers pick at random). */
+  /** LbContext: the request's hash from the route's hash_policy, computed on first use; undefined without a key. */
   hashKey(): number | undefined {
-    return undefined;
+    if (this.hashed) return this.hash;
+    this.hashed = true;
+    const policy = this.policy.hash;
+    if (policy !== undefined) this.hash = computeHash(policy, this.stream.head, this.stream.downstreamSocket, this);
+    return this.hash;
+  }
+
+  /** SetCookieSink: a cookie generated by the hash policy goes on the response. */
+  addSetCookie(headerValue: string): void {
+    (this.setCookies ??= []).push(headerValue);
+  }
+
+  /**
+   * LbContext for ORIGINAL_DST clusters: the original_dst_lb_config header when use_http_header is set and the request
+   * has it (invalid values fail the pick, as Envoy), else the request's authority when it is a literal IP (default
+   * port 80): Weft's outbound listener learns the destination from the authority, where Envoy restores it from
+   * SO_ORIGINAL_DST; the connection's local address would be the proxy itself.
+   */
+  originalDestination(): string | undefined {
+    const lb = this.cluster.config.lb;
+    const head = this.stream.head;
+    if (lb.originalDstUseHeader) {
+      const h = head.headers;
+      for (let i = 0; i < h.length; i += 2) if (h[i] === lb.originalDstHeader) return h[i + 1];
+    }
+    const authority = head.host;
+    if (authority === "") return undefined;
+    const bracket = authority.lastIndexOf("]");
+    return authority.lastIndexOf(":") > bracket ? authority : `${authority}:80`;
   }
 
   /** Host selection with retry_host_predicate previous_hosts: re-pick up to host_selection_retry_max_attempts times. */
@@ -230,8 +304,10 @@ export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, Ups
     let host = cluster.chooseHost(this);
     const retry = this.policy.retry;
     const tried = this.triedHosts;
-    if (retry === undefined || tried === null) return host;
-    for (let i = 0; i < retry.hostSelectionMaxAttempts && host !== undefined && tried.includes(host.key); i++) host = cluster.chooseHost(this);
+    if (retry !== undefined && tried !== null) {
+      for (let i = 0; i < retry.hostSelectionMaxAttempts && host !== undefined && tried.includes(host.key); i++) host = cluster.chooseHost(this);
+    }
+    this.attemptHost = host;
     return host;
   }
 
@@ -260,6 +336,8 @@ export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, Ups
     this.replay = null;
     this.replayOverflow = true;
     if (this.policy.includeAttemptCountInResponse) head.headers.push("x-envoy-attempt-count", String(this.attemptCount));
+    const cookies = this.setCookies;
+    if (cookies !== null) for (const c of cookies) head.headers.push("set-cookie", c);
     return this.stream.onResponseHead(head, serviceTimeMs);
   }
 
@@ -316,12 +394,13 @@ export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, Ups
     }
     if (this.hasBody && this.replayOverflow) return false;
     this.retriesLeft--;
-    if (stats.retries_active >= this.cluster.maxRetries) {
+    const retries = this.cluster.state.resources.retries;
+    if (!retries.canCreate()) {
       stats.upstream_rq_retry_overflow++;
       this.stream.setResponseFlag(ResponseFlag.UpstreamOverflow);
       return false;
     }
-    stats.retries_active++;
+    retries.inc();
     this.retryArmed = true;
     stats.upstream_rq_retry++;
     const delay = retryBackOffMs(this.policy.retry!, this.attemptCount - 1, routerRandom.next);
@@ -339,7 +418,7 @@ export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, Ups
   private releaseRetry(success: boolean): void {
     if (!this.retryArmed) return;
     this.retryArmed = false;
-    this.cluster.stats.retries_active--;
+    this.cluster.state.resources.retries.dec();
     if (success) this.cluster.stats.upstream_rq_retry_success++;
   }
 
@@ -357,6 +436,8 @@ export class RouterRequest extends DeadlineEntry implements UpstreamAttempt, Ups
     if (this.done) return;
     const a = this.attempt;
     this.cluster.stats.upstream_rq_timeout++;
+    // The attempt in flight timed out waiting for its response: a local-origin timeout for outlier detection (Envoy router.cc).
+    if (a !== null && !this.responseStarted) this.attemptHost?.outlier?.putResult(OutlierResult.LocalOriginTimeout, 504);
     this.cleanup();
     a?.abort();
     this.stream.upstreamFailure(504, "upstream request timeout", ResponseFlag.UpstreamRequestTimeout);

@@ -1,10 +1,14 @@
 // One upstream HTTP/1.1 attempt of a request: pick a host, get a pooled connection, forward, time out; resend once on a keep-alive race.
 
+import type { Socket } from "node:net";
 import { ResponseFlag } from "../http/stream-info.js";
 import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
 import type { Cluster, Host } from "../upstream/cluster.js";
+import type { PoolCallbacks } from "../upstream/connection-pool.js";
+import type { PoolFailure } from "../upstream/host-pool.js";
 import type { UpstreamConnection, UpstreamResponseHandler } from "../upstream/upstream-connection.js";
+import { OutlierResult } from "../upstream/outlier/host-outlier-state.js";
 import { UpstreamAttemptBase } from "./upstream-attempt-base.js";
 
 /** The downstream side an UpstreamRequest reports to (the ActiveStream). */
@@ -31,17 +35,20 @@ export interface UpstreamRequestStream {
   selectHost?(cluster: Cluster): Host | undefined;
   /** The downstream request arrived over HTTP/2 (picks HTTP/2 upstream for use_downstream_protocol_config clusters). */
   readonly downstreamHttp2?: boolean;
+  /** The downstream connection's socket (its addresses: source_ip and cookie hash policies). */
+  readonly downstreamSocket?: Socket;
 }
 
-const CONNECT_FAILURE = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
 const CONNECTION_TERMINATION = "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
 const PROTOCOL_ERROR = "upstream connect error or disconnect/reset before headers. reset reason: protocol error";
 
 /** Methods safe to resend after a reused keep-alive connection was closed before any response byte. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
-export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResponseHandler {
+export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResponseHandler, PoolCallbacks {
   private conn: UpstreamConnection | null = null;
+  /** Asked the host's pool for a connection and not answered yet (pending in its queue). */
+  private waiting = false;
   private headBytes = "";
   private retried = false;
   private waitingDrain = false;
@@ -52,11 +59,23 @@ export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResp
   start(): void {
     const host = this.pickHost();
     if (host === undefined) return;
-    this.track(host);
+    this.begin(host);
     this.headBytes = buildRequestHead(this.stream.head);
-    const idle = host.pool.takeIdle();
-    if (idle) this.attach(idle);
-    else this.connect();
+    this.waiting = true;
+    host.pool.newStream(this);
+  }
+
+  /** PoolCallbacks: the pool gave this request a connection. */
+  onPoolReady(conn: UpstreamConnection): void {
+    this.waiting = false;
+    this.track();
+    this.attach(conn);
+  }
+
+  /** PoolCallbacks: a circuit breaker refused the request (503 UO) or its connection failed (503 UF). */
+  onPoolFailure(reason: PoolFailure): void {
+    this.waiting = false;
+    this.failPool(reason);
   }
 
   writeBody(chunk: Buffer): void {
@@ -84,6 +103,7 @@ export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResp
 
   onResponseHead(head: ResponseHead): boolean {
     this.cluster.stats.recordResponseCode(head.status);
+    this.host!.outlier?.putHttpResponseCode(head.status);
     // A relayed 101 starts a tunnel: the timeout covered the handshake only (Envoy #41075 disarms it on the upgrade response).
     if (head.status === 101) this.disarmTimeout();
     return this.stream.onResponseHead(head, this.serviceTimeMs());
@@ -112,28 +132,16 @@ export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResp
       // A keep-alive race: the server closed an idle connection as we reused it. Resend once on a fresh one.
       this.retried = true;
       this.cluster.stats.upstream_rq_retry++;
-      this.connect();
+      this.untrack();
+      this.waiting = true;
+      this.host!.pool.newStream(this);
       return;
     }
     this.cleanup();
+    this.host!.outlier?.putResult(OutlierResult.LocalOriginConnectFailed);
     const flag = protocolError ? ResponseFlag.UpstreamProtocolError : ResponseFlag.UpstreamConnectionTermination;
     if (beforeResponse) this.stream.upstreamFailure(503, protocolError ? PROTOCOL_ERROR : CONNECTION_TERMINATION, flag);
     else this.stream.upstreamFailure(0, "", flag);
-  }
-
-  private connect(): void {
-    this.host!.pool.connect((conn) => {
-      if (this.done) {
-        conn?.socket.destroy();
-        return;
-      }
-      if (conn === null) {
-        this.cleanup();
-        this.stream.upstreamFailure(503, CONNECT_FAILURE, ResponseFlag.UpstreamConnectionFailure);
-        return;
-      }
-      this.attach(conn);
-    });
   }
 
   private attach(conn: UpstreamConnection): void {
@@ -156,6 +164,7 @@ export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResp
   onDeadline(): void {
     if (this.done) return;
     this.cluster.stats.upstream_rq_timeout++;
+    this.host!.outlier?.putResult(OutlierResult.LocalOriginTimeout, 504);
     this.conn?.abort();
     this.cleanup();
     this.stream.upstreamFailure(504, "upstream request timeout", ResponseFlag.UpstreamRequestTimeout);
@@ -163,6 +172,11 @@ export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResp
 
   protected onCleanup(): void {
     if (this.waitingDrain && this.conn) this.conn.socket.off("drain", this.onDrain);
+    // Still queued for a connection (downstream gone, route timeout): leave the pool's queue.
+    if (this.waiting) {
+      this.waiting = false;
+      this.host!.pool.cancel(this);
+    }
   }
 }
 

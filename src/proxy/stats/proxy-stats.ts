@@ -24,8 +24,22 @@ export class ClusterStats {
   upstream_rq_retry_success = 0;
   upstream_rq_retry_limit_exceeded = 0;
   upstream_rq_retry_overflow = 0;
-  /** Retries in progress (Envoy's max_retries resource), checked against the cluster's circuit breaker. */
-  retries_active = 0;
+  /** Requests refused by the max_pending_requests or max_requests circuit breaker (503 UO). */
+  upstream_rq_pending_overflow = 0;
+  /** Requests that waited for a connection (Envoy counts every request not attached at once). */
+  upstream_rq_pending_total = 0;
+  /** Requests waiting for a connection now (gauge). */
+  upstream_rq_pending_active = 0;
+  /** Requests cancelled (downstream gone) while waiting for a connection. */
+  upstream_rq_cancelled = 0;
+  /** New connections refused (or forced, for an empty pool) by the max_connections circuit breaker. */
+  upstream_cx_overflow = 0;
+  /** Connections closed after max_requests_per_connection requests. */
+  upstream_cx_max_requests = 0;
+  /** Connections closed by the idle timeout. */
+  upstream_cx_idle_timeout = 0;
+  /** Connections drained at max_connection_duration. */
+  upstream_cx_max_duration_reached = 0;
   upstream_cx_tx_bytes_total = 0;
   upstream_cx_rx_bytes_total = 0;
   /** upstream_rq_<code>: index = status code (100..599). */

@@ -10,10 +10,15 @@ import { Host } from "./host.js";
 /** One lb_endpoint of a ClusterLoadAssignment, with its locality's settings. */
 interface EndpointSpec { address: string; port: number; health: string; weight: number; locality: string; localityWeight: number; priority: number }
 
+/** A parsed ClusterLoadAssignment: its endpoints and policy.overprovisioning_factor (percent, default 140). */
+interface Assignment { endpoints: EndpointSpec[]; overprovisioningFactor: number }
+
+const NO_ASSIGNMENT: Assignment = { endpoints: [], overprovisioningFactor: 140 };
+
 /** Owns the clusters map (replaced whole on each update) and the per-name state (stats, …) that outlives rebuilds. */
 export class ClusterManager {
   private configs = new Map<string, ClusterConfig>();
-  private assignments = new Map<string, EndpointSpec[]>();
+  private assignments = new Map<string, Assignment>();
   private clusters = new Map<string, Cluster>();
   private readonly states = new Map<string, ClusterState>();
 
@@ -39,7 +44,7 @@ export class ClusterManager {
   }
 
   applyEndpoints(resources: ReadonlyMap<string, XdsObject>): void {
-    const assignments = new Map<string, EndpointSpec[]>();
+    const assignments = new Map<string, Assignment>();
     for (const [name, cla] of resources) assignments.set(name, parseAssignment(name, cla));
     this.assignments = assignments;
     this.rebuild();
@@ -62,13 +67,13 @@ export class ClusterManager {
     for (const config of this.configs.values()) {
       let state = this.states.get(config.name);
       if (!state) { state = new ClusterState(config.name); this.states.set(config.name, state); }
-      const endpoints = config.type === "EDS" ? this.assignments.get(config.edsServiceName) ?? []
-        : config.inline ? parseAssignment(config.name, config.inline) : [];
+      const assignment = config.type === "EDS" ? this.assignments.get(config.edsServiceName) ?? NO_ASSIGNMENT
+        : config.inline ? parseAssignment(config.name, config.inline) : NO_ASSIGNMENT;
       const old = this.clusters.get(config.name);
       const oldHosts = new Map<string, Host>();
       if (old) for (const h of old.hosts) oldHosts.set(h.key, h);
       const hosts: Host[] = [];
-      for (const e of endpoints) {
+      for (const e of assignment.endpoints) {
         const key = `${e.address}:${e.port}`;
         let h = oldHosts.get(key);
         if (h) {
@@ -76,7 +81,7 @@ export class ClusterManager {
           h.setEdsHealth(e.health);
           h.setConnectTimeout(config.connectTimeoutMs);
         } else {
-          h = new Host(e.address, e.port, e.health, state.stats, config.connectTimeoutMs);
+          h = new Host(e.address, e.port, e.health, state.stats, config.connectTimeoutMs, state);
         }
         h.weight = e.weight;
         h.locality = e.locality;
@@ -85,7 +90,7 @@ export class ClusterManager {
         hosts.push(h);
       }
       for (const gone of oldHosts.values()) gone.close();
-      const cluster = new Cluster(config, state, hosts);
+      const cluster = new Cluster(config, state, hosts, assignment.overprovisioningFactor);
       state.update(cluster);
       next.set(config.name, cluster);
     }
@@ -106,7 +111,11 @@ function localityKey(l: XdsObject | undefined): string {
   return region || zone || subZone ? `${region}/${zone}/${subZone}` : "";
 }
 
-function parseAssignment(name: string, cla: XdsObject): EndpointSpec[] {
+function parseAssignment(name: string, cla: XdsObject): Assignment {
+  const policy = objectField(name, cla, "policy");
+  // ClusterLoadAssignment.Policy.overprovisioning_factor: UInt32Value, gt 0, default 140.
+  const overprovisioningFactor = policy ? wrapped(policy, "overprovisioning_factor", 140) : 140;
+  if (!Number.isInteger(overprovisioningFactor) || overprovisioningFactor < 1) invalid(name, `policy.overprovisioning_factor must be a positive integer, got ${overprovisioningFactor}`);
   const out: EndpointSpec[] = [];
   for (const group of arrayField(name, cla, "endpoints")) {
     const locality = localityKey(objectField(name, group, "locality"));
@@ -128,5 +137,5 @@ function parseAssignment(name: string, cla: XdsObject): EndpointSpec[] {
       out.push({ address, port, health, weight, locality, localityWeight, priority });
     }
   }
-  return out;
+  return { endpoints: out, overprovisioningFactor };
 }

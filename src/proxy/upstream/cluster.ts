@@ -4,7 +4,7 @@ import type { ClusterStats } from "../stats/proxy-stats.js";
 import type { ClusterConfig, UpstreamProtocol } from "./cluster-config.js";
 import type { ClusterState } from "./cluster-state.js";
 import type { Host } from "./host.js";
-import { buildLoadBalancer, type LoadBalancer } from "./lb/load-balancer.js";
+import { buildLoadBalancer, type LoadBalancer, type LoadBalancerOptions } from "./lb/load-balancer.js";
 import type { LbContext } from "./lb/lb-context.js";
 
 export type { UpstreamProtocol } from "./cluster-config.js";
@@ -19,20 +19,20 @@ export class Cluster {
   readonly edsServiceName: string;
   readonly protocol: UpstreamProtocol;
   readonly stats: ClusterStats;
+  private readonly lbOptions: LoadBalancerOptions;
   private lb: LoadBalancer;
 
-  constructor(readonly config: ClusterConfig, readonly state: ClusterState, readonly hosts: readonly Host[]) {
+  /** `overprovisioningFactor`: the ClusterLoadAssignment policy.overprovisioning_factor in percent (Envoy's default 140). */
+  constructor(readonly config: ClusterConfig, readonly state: ClusterState, readonly hosts: readonly Host[], overprovisioningFactor = 140) {
     this.name = config.name;
     this.type = config.type;
     this.connectTimeoutMs = config.connectTimeoutMs;
     this.edsServiceName = config.edsServiceName;
     this.protocol = config.protocol;
     this.stats = state.stats;
-    this.lb = buildLoadBalancer(hosts, config.lb);
+    this.lbOptions = { overprovisioningFactor, stats: state.lbStats, cluster: this };
+    this.lb = buildLoadBalancer(hosts, config.lb, this.lbOptions);
   }
-
-  /** circuit_breakers max_retries of the DEFAULT priority (Envoy's default 3). */
-  get maxRetries(): number { return this.config.circuitBreakers.maxRetries; }
 
   /** A host for one request or connection, or undefined (→ 503 UH). */
   chooseHost(ctx: LbContext | undefined): Host | undefined {
@@ -41,6 +41,6 @@ export class Cluster {
 
   /** A host's health flags changed (outlier detection, active health checking): the load balancer is rebuilt. */
   hostHealthChanged(): void {
-    this.lb = buildLoadBalancer(this.hosts, this.config.lb);
+    this.lb = buildLoadBalancer(this.hosts, this.config.lb, this.lbOptions);
   }
 }

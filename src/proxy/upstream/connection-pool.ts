@@ -1,58 +1,193 @@
-// Per-host keep-alive pool of UpstreamConnections: LIFO reuse of idle connections, connect with a timeout, stats.
+// Per-host HTTP/1.1 pool of UpstreamConnections: LIFO reuse of idle connections, a FIFO pending queue under the circuit breakers, connection lifetime limits.
 
 import { connect } from "node:net";
-import { HostPool } from "./host-pool.js";
+import { HostPool, type PoolFailure } from "./host-pool.js";
 import { UpstreamConnection } from "./upstream-connection.js";
 
-export type ConnectCallback = (conn: UpstreamConnection | null, timedOut: boolean) => void;
+/** A request waiting for a connection; exactly one of the two is called, possibly before newStream() returns. */
+export interface PoolCallbacks {
+  /** `conn` is the request's until its exchange ends (the caller then counts the request against max_requests). */
+  onPoolReady(conn: UpstreamConnection): void;
+  onPoolFailure(reason: PoolFailure): void;
+}
 
-/** Owned by one Host. A connection closed while idle leaves the pool; close() ends idle ones and refuses new work. */
+/**
+ * Owned by one Host; Envoy's HTTP/1 ConnPoolImplBase. newStream() attaches an idle connection at once; otherwise the
+ * request joins the pending queue (cluster-wide max_pending_requests, else 503 UO and upstream_rq_pending_overflow)
+ * and a connection is opened when the queue outgrows the connections being opened (cluster-wide max_connections,
+ * upstream_cx_overflow; an empty pool always may open one). A connection freed or connected takes the oldest pending
+ * request; attaching checks max_requests (overflow as above). A connect failure fails every pending request (Envoy
+ * purgePendingStreams). Connections close after max_requests_per_connection requests, after idle_timeout without
+ * traffic while idle, and drain at max_connection_duration.
+ */
 export class ConnectionPool extends HostPool {
   private readonly idle: UpstreamConnection[] = [];
+  private readonly pending: PoolCallbacks[] = [];
+  /** Connections opened and not yet connected. */
+  private connectingCount = 0;
+  /** Connections opened and not yet closed (connecting or connected). */
+  private total = 0;
 
-  /** The most recently used idle connection, or undefined. */
-  takeIdle(): UpstreamConnection | undefined {
-    const c = this.idle.pop();
-    return c;
+  /** Requests waiting in this pool's queue. */
+  get pendingCount(): number { return this.pending.length; }
+
+  /** Gets `cb` a connection: now (idle one), later (pending), or fails it with overflow. */
+  newStream(cb: PoolCallbacks): void {
+    const conn = this.idle.pop();
+    if (conn !== undefined) {
+      if (this.cluster.resources.requests.canCreate()) this.attach(conn, cb);
+      else { this.idle.push(conn); this.overflow(cb); }
+      return;
+    }
+    if (this.closing) { cb.onPoolFailure("connect"); return; }
+    const res = this.cluster.resources;
+    if (!res.pendingRequests.canCreate()) { this.overflow(cb); return; }
+    this.pending.push(cb);
+    res.pendingRequests.inc();
+    this.clusterStats.upstream_rq_pending_total++;
+    this.clusterStats.upstream_rq_pending_active++;
+    this.tryConnect();
   }
 
-  /** Opens a new connection; `cb(null, timedOut)` on failure. */
-  connect(cb: ConnectCallback): void {
-    if (this.closing) { cb(null, false); return; }
+  /** `cb` no longer wants a connection (downstream gone, timeout): it leaves the queue (upstream_rq_cancelled). */
+  cancel(cb: PoolCallbacks): void {
+    const i = this.pending.indexOf(cb);
+    if (i === -1) return;
+    this.pending.splice(i, 1);
+    this.leavePending();
+    this.clusterStats.upstream_rq_cancelled++;
+  }
+
+  /** Closes idle connections; in-use ones close when their exchange ends; pending requests with no connection coming fail. */
+  override close(): void {
+    this.closing = true;
+    for (const c of this.idle.splice(0)) c.socket.destroy();
+    if (this.total === 0) this.purge("connect");
+  }
+
+  private overflow(cb: PoolCallbacks): void {
+    this.clusterStats.upstream_rq_pending_overflow++;
+    cb.onPoolFailure("overflow");
+  }
+
+  private leavePending(): void {
+    this.cluster.resources.pendingRequests.dec();
+    this.clusterStats.upstream_rq_pending_active--;
+  }
+
+  private attach(conn: UpstreamConnection, cb: PoolCallbacks): void {
+    const max = this.cluster.connection.maxRequestsPerConnection;
+    if (max > 0 && ++conn.streams >= max) {
+      // The last request this connection may carry: it closes when the exchange ends.
+      conn.reusable = false;
+      this.clusterStats.upstream_cx_max_requests++;
+    }
+    cb.onPoolReady(conn);
+  }
+
+  /** Envoy shouldCreateNewConnection + tryCreateNewConnection: one more connection when the queue outgrows the connecting ones. */
+  private tryConnect(): void {
+    if (this.pending.length <= this.connectingCount) return;
+    if (this.mayOpen(this.total === 0)) this.open();
+  }
+
+  private open(): void {
+    this.total++;
+    this.connectingCount++;
     const socket = connect({ host: this.address, port: this.port, noDelay: true });
     let connected = false;
     let timedOut = false;
     const timer = this.connecting(() => { timedOut = true; socket.destroy(); });
-    const conn = new UpstreamConnection(socket, (c) => this.release(c), (c) => this.onClosed(c, connected));
+    const conn = new UpstreamConnection(socket, (c) => this.release(c), (c) => { if (connected) this.onClosed(c); });
     socket.once("connect", () => {
       clearTimeout(timer);
       connected = true;
-      this.connected();
-      cb(conn, false);
+      this.connectingCount--;
+      this.connected(socket);
+      this.limitLifetime(conn);
+      this.serve(conn);
     });
     socket.once("close", () => {
       if (connected) return;
       clearTimeout(timer);
+      this.connectingCount--;
+      this.total--;
       this.connectFailed(timedOut);
-      cb(null, timedOut);
+      this.purge(timedOut ? "timeout" : "connect");
     });
   }
 
-  /** Closes idle connections; in-use ones close when their exchange ends. */
-  override close(): void {
-    this.closing = true;
-    for (const c of this.idle.splice(0)) c.socket.destroy();
+  /** idle_timeout (socket inactivity while idle) and max_connection_duration for a new connection. */
+  private limitLifetime(conn: UpstreamConnection): void {
+    const options = this.cluster.connection;
+    if (options.idleTimeoutMs > 0) {
+      // Node re-arms the socket timer on every read and write without allocating: an idle connection times out
+      // idle_timeout after its last response byte; a busy one ignores the event.
+      conn.socket.setTimeout(options.idleTimeoutMs, () => {
+        if (this.removeIdle(conn)) {
+          this.clusterStats.upstream_cx_idle_timeout++;
+          conn.socket.destroy();
+        }
+      });
+    }
+    if (options.maxConnectionDurationMs > 0) {
+      conn.drainTimer = setTimeout(() => {
+        this.clusterStats.upstream_cx_max_duration_reached++;
+        conn.reusable = false;
+        if (this.removeIdle(conn)) conn.socket.destroy();
+      }, options.maxConnectionDurationMs);
+      conn.drainTimer.unref();
+    }
   }
 
-  private release(c: UpstreamConnection): void {
-    if (this.closing) c.socket.destroy();
-    else this.idle.push(c);
+  private removeIdle(conn: UpstreamConnection): boolean {
+    const i = this.idle.indexOf(conn);
+    if (i === -1) return false;
+    this.idle.splice(i, 1);
+    return true;
   }
 
-  private onClosed(c: UpstreamConnection, connected: boolean): void {
-    if (!connected) return;
+  /** An exchange ended and the connection is reusable. */
+  private release(conn: UpstreamConnection): void {
+    if (this.pending.length === 0) {
+      if (this.closing) conn.socket.destroy();
+      else this.idle.push(conn);
+      return;
+    }
+    // The finished request's own cleanup (its max_requests slot) runs after this callback returns: serve next.
+    queueMicrotask(() => this.serve(conn));
+  }
+
+  /** A connected (or freed) connection takes the oldest pending request that max_requests admits, else goes idle. */
+  private serve(conn: UpstreamConnection): void {
+    if (conn.closed) return;
+    const requests = this.cluster.resources.requests;
+    while (this.pending.length > 0) {
+      const cb = this.pending.shift()!;
+      this.leavePending();
+      if (requests.canCreate()) { this.attach(conn, cb); return; }
+      this.overflow(cb);
+    }
+    if (this.closing || !conn.reusable) conn.socket.destroy();
+    else this.idle.push(conn);
+  }
+
+  /** Fails every pending request (a connect failure: Envoy purgePendingStreams); a retry may queue again. */
+  private purge(reason: PoolFailure): void {
+    if (this.pending.length === 0) return;
+    const failed = this.pending.splice(0);
+    for (let i = 0; i < failed.length; i++) this.leavePending();
+    for (let i = 0; i < failed.length; i++) failed[i].onPoolFailure(reason);
+  }
+
+  private onClosed(conn: UpstreamConnection): void {
+    this.total--;
     this.disconnected();
-    const i = this.idle.indexOf(c);
-    if (i !== -1) this.idle.splice(i, 1);
+    if (conn.drainTimer !== undefined) clearTimeout(conn.drainTimer);
+    this.removeIdle(conn);
+    if (this.pending.length > 0) {
+      if (this.closing && this.total === 0) this.purge("connect");
+      else if (!this.closing) this.tryConnect();
+    }
   }
 }

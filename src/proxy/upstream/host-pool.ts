@@ -1,10 +1,33 @@
-// HostPool: what a host's HTTP/1.1 and HTTP/2 connection pools share: the address, the connect timeout, closing, cx stats.
+// HostPool: what a host's HTTP/1.1 and HTTP/2 connection pools share: the address, the connect timeout, closing, cx stats and the connections breaker.
 
+import type { Socket } from "node:net";
 import type { ClusterStats, HostStats } from "../stats/proxy-stats.js";
+import { ClusterResources } from "./cluster-resources.js";
+import { DEFAULT_CONNECTION_OPTIONS, type ConnectionOptions } from "./connection-options.js";
+
+/** What a pool reads from its cluster (the ClusterState): stats, circuit-breaker counts and the connection options in force. */
+export interface PoolCluster {
+  readonly stats: ClusterStats;
+  readonly resources: ClusterResources;
+  readonly connection: ConnectionOptions;
+}
+
+/** A PoolCluster of its own for a pool or host built without a ClusterState (tests): Envoy's default limits. */
+export function standalonePoolCluster(stats: ClusterStats): PoolCluster {
+  return { stats, resources: new ClusterResources(), connection: DEFAULT_CONNECTION_OPTIONS };
+}
+
+/**
+ * Why a pool could not give a request a connection (Envoy ConnectionPool::PoolFailureReason): "overflow" when a
+ * circuit breaker (max_pending_requests, max_requests) refused it (503 UO), "connect" when the connection it waited
+ * for failed or the pool closed, "timeout" when that connection hit the connect timeout (both 503 UF).
+ */
+export type PoolFailure = "overflow" | "connect" | "timeout";
 
 /**
  * Base of ConnectionPool and H2ConnectionPool. Each new connection goes through the counters Envoy keeps per
- * cluster and host: connecting() once, then connected() or connectFailed(), then disconnected() after connected().
+ * cluster and host: connecting() once (which takes one of the cluster's max_connections), then connected() or
+ * connectFailed(), then disconnected() after connected(); connectFailed() and disconnected() give the slot back.
  */
 export abstract class HostPool {
   /** close() was called: no new connections. */
@@ -13,35 +36,54 @@ export abstract class HostPool {
   constructor(
     protected readonly address: string,
     protected readonly port: number,
-    protected readonly clusterStats: ClusterStats,
+    protected readonly cluster: PoolCluster,
     protected readonly hostStats: HostStats,
     protected connectTimeoutMs: number,
   ) {}
+
+  protected get clusterStats(): ClusterStats { return this.cluster.stats; }
 
   setConnectTimeout(ms: number): void { this.connectTimeoutMs = ms; }
 
   /** Closes idle connections (HTTP/2: GOAWAY); in-use ones end with their exchanges. */
   abstract close(): void;
 
+  /**
+   * Envoy tryCreateNewConnection's breaker check: true when max_connections leaves room, or when this pool has no
+   * connection at all (Envoy always lets an empty pool open one, so its requests are not stranded);
+   * upstream_cx_overflow counts every time the limit is reached.
+   */
+  protected mayOpen(poolEmpty: boolean): boolean {
+    if (this.cluster.resources.connections.canCreate()) return true;
+    this.clusterStats.upstream_cx_overflow++;
+    return poolEmpty;
+  }
+
   /** A connection attempt starts; `onTimeout` runs if it is not connected within the connect timeout. Returns the timer. */
   protected connecting(onTimeout: () => void): NodeJS.Timeout {
     this.clusterStats.upstream_cx_total++;
+    this.cluster.resources.connections.inc();
     return setTimeout(onTimeout, this.connectTimeoutMs);
   }
 
-  protected connected(): void {
+  /** The socket connected: counts it and applies upstream_connection_options.tcp_keepalive. */
+  protected connected(socket: Socket): void {
     this.clusterStats.upstream_cx_active++;
     this.hostStats.cx_active++;
+    const keepalive = this.cluster.connection.keepaliveTimeMs;
+    if (keepalive >= 0) socket.setKeepAlive(true, keepalive);
   }
 
   /** The attempt ended before connecting (refused, reset, or the connect timeout when `timedOut`). */
   protected connectFailed(timedOut: boolean): void {
+    this.cluster.resources.connections.dec();
     this.clusterStats.upstream_cx_connect_fail++;
     if (timedOut) this.clusterStats.upstream_cx_connect_timeout++;
   }
 
   /** A connected connection closed. */
   protected disconnected(): void {
+    this.cluster.resources.connections.dec();
     this.clusterStats.upstream_cx_active--;
     this.hostStats.cx_active--;
   }

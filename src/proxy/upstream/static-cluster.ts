@@ -9,7 +9,7 @@ import { Host } from "./host.js";
 export function staticCluster(name: string, endpoints: ReadonlyArray<readonly [string, number]>, overrides: Partial<ClusterConfig> = {}): Cluster {
   const config = staticClusterConfig(name, { connectTimeoutMs: 1000, ...overrides });
   const state = new ClusterState(name);
-  const hosts = endpoints.map(([a, p]) => new Host(a, p, "HEALTHY", state.stats, config.connectTimeoutMs));
+  const hosts = endpoints.map(([a, p]) => new Host(a, p, "HEALTHY", state.stats, config.connectTimeoutMs, state));
   const cluster = new Cluster(config, state, hosts);
   state.update(cluster);
   return cluster;

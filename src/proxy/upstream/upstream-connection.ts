@@ -29,6 +29,10 @@ export class UpstreamConnection {
   handler: UpstreamResponseHandler | null = null;
   /** Requests completed on this connection (a reused connection may have been closed by the server meanwhile). */
   completed = 0;
+  /** Requests the pool attached to it (counted only under max_requests_per_connection). */
+  streams = 0;
+  /** max_connection_duration timer, set by the pool. */
+  drainTimer: NodeJS.Timeout | undefined;
   /** False once the upstream said close, a response was cut short, or the socket ended. */
   reusable = true;
   closed = false;

@@ -1,4 +1,6 @@
-// An immutable round-robin picker over a cluster's usable hosts (grpc-js picker style: rebuilt when hosts change).
+// RoundRobinPicker: an immutable round-robin picker over hosts of equal weight (Envoy's unweighted RoundRobinLoadBalancer path).
+
+import type { LbContext } from "./lb-context.js";
 
 /** Built per host-set change; the hot path calls only pick(). Starts at a random offset like Envoy. */
 export class RoundRobinPicker<H> {
@@ -9,7 +11,7 @@ export class RoundRobinPicker<H> {
   }
 
   /** The next host, or undefined when there is none (→ 503 UH). */
-  pick(): H | undefined {
+  pick(_ctx?: LbContext): H | undefined {
     const n = this.hosts.length;
     if (n === 0) return undefined;
     const h = this.hosts[this.next];
