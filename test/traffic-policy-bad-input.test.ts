@@ -45,10 +45,20 @@ let config: Awaited<ReturnType<typeof configDir>>;
 let cp: ControlPlaneHandle;
 let sidecar: WeftProcess | undefined;
 
-async function cluster(): Promise<Obj | undefined> {
+async function cluster(name = CLUSTER): Promise<Obj | undefined> {
   const configs = (JSON.parse((await httpGet(`http://${CLIENT}:15000/config_dump`)).body) as { configs: Obj[] }).configs;
   const cds = configs.find((c) => String(c["@type"]).endsWith("ClustersConfigDump"));
-  return (cds?.dynamic_active_clusters as Obj[] | undefined)?.map((x) => x.cluster).find((c) => c.name === CLUSTER);
+  return (cds?.dynamic_active_clusters as Obj[] | undefined)?.map((x) => x.cluster).find((c) => c.name === name);
+}
+
+/**
+ * Makes the control plane push a change made after the rejection and waits until the sidecar has it: pushes arrive in
+ * order, so whatever the rejection did to the rule has reached the sidecar by then.
+ */
+async function pushAfter(marker: string): Promise<void> {
+  const host = `${marker}.default.svc.cluster.local`;
+  await config.write("marker.yaml", `apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: marker}\nspec:\n  hosts: [${host}]\n  ports: [{number: 26904, name: http, protocol: HTTP}]\n  resolution: STATIC\n  endpoints: [{address: 127.0.9.23}]\n`);
+  await waitFor(async () => (await cluster(`outbound|26904||${host}`)) !== undefined, 10_000);
 }
 
 async function rejectedResources(): Promise<number> {
@@ -89,6 +99,7 @@ for (const [name, policy, reason] of BAD) {
     const line = new RegExp(`geo-dr\\.yaml:\\d+ DestinationRule default/geo ${reason.source}`);
     await cp.proc.waitForLog(line);
     await waitFor(async () => (await rejectedResources()) === before + 1, 3000);
+    await pushAfter(`marker-${BAD.findIndex((b) => b[0] === name)}`);
     const c = await cluster();
     assert.equal(c?.circuit_breakers.thresholds[0].max_connections, 7, "the good rule's maxConnections");
     assert.equal(c?.outlier_detection.consecutive_5xx, 3);

@@ -7,7 +7,7 @@ import type { PushContext } from "../model/push-context.js";
 import type { SidecarScope } from "../model/sidecar-scope.js";
 import { generateSidecarClusters, outboundClusters } from "./clusters/cluster-generator.js";
 import { generateEndpoints, localityDependence } from "./endpoints/endpoint-generator.js";
-import { proxyLocality, proxyPriorityLabels } from "./endpoints/locality-lb.js";
+import { proxyLocalityKey } from "./endpoints/locality-lb.js";
 import type { GeneratedResource } from "./generated-resource.js";
 import { generateGrpcClusters } from "./grpc/grpc-clusters.js";
 import { generateGrpcListeners } from "./grpc/grpc-listeners.js";
@@ -27,13 +27,6 @@ function byName(all: readonly GeneratedResource[], names: readonly string[] | un
 
 function outboundClusterNames(scope: SidecarScope, push: PushContext): readonly string[] {
   return push.memo(`cds-names|${scope.key}`, () => outboundClusters(push, scope).map((c) => c.name));
-}
-
-/** What tells proxies' locality-dependent assignments apart: their locality and the failoverPriority labels' values. */
-function proxyLocalityKey(proxy: Proxy, labelNames: readonly string[]): string {
-  const l = proxyLocality(proxy);
-  const labels = labelNames.length > 0 ? proxyPriorityLabels(proxy) : {};
-  return JSON.stringify([l.region, l.zone, l.subZone, ...labelNames.map((n) => labels[n] ?? "")]);
 }
 
 /** Sidecars: everything is limited to the proxy's SidecarScope (its Sidecar resource, else every exported service). */

@@ -41,6 +41,18 @@ const cases: Case[] = [
     expect: { productpage: "", reviewsV1: "cds,eds", reviewsV2: "cds,eds", otherNsClient: "cds,eds" },
   },
   {
+    change: "DestinationRule with a consistentHash for ratings (routes carry its hash_policy)",
+    next: [...base, { kind: "DestinationRule", metadata: { name: "ratings", namespace: "other" }, spec: { host: "ratings", trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: "x-user" } } } } }],
+    keys: [{ kind: "DestinationRule", namespace: "other", name: "ratings" }],
+    expect: { productpage: "", reviewsV1: "cds,eds,rds", reviewsV2: "cds,eds,rds", otherNsClient: "cds,eds,rds" },
+  },
+  {
+    change: "DestinationRule with a subset consistentHash for reviews: RDS also for proxies routing to reviews through a VirtualService",
+    next: [...base, { kind: "DestinationRule", metadata: { name: "reviews-hash", namespace: "default" }, spec: { host: "reviews", subsets: [{ name: "v1", labels: { version: "v1" }, trafficPolicy: { loadBalancer: { consistentHash: { useSourceIp: true } } } }] } }],
+    keys: [{ kind: "DestinationRule", namespace: "default", name: "reviews-hash" }],
+    expect: { productpage: "cds,eds,rds", reviewsV1: "cds,eds,rds", reviewsV2: "cds,eds,rds", otherNsClient: "cds,eds,rds" },
+  },
+  {
     change: "VirtualService edit for reviews",
     next: replace(base, "VirtualService", "reviews", { ...reviewsVs, spec: { hosts: ["reviews"], http: [{ route: [{ destination: { host: "reviews", subset: "v1" } }] }] } }),
     keys: [{ kind: "VirtualService", namespace: "default", name: "reviews" }],

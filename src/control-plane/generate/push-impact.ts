@@ -9,6 +9,7 @@ import type { PushContext } from "../model/push-context.js";
 import type { PushRequest } from "../model/push-request.js";
 import type { SidecarScope } from "../model/sidecar-scope.js";
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from "../../xds/type-urls.js";
+import { hasConsistentHash } from "./policy/traffic-policy.js";
 import { delegatingRootHosts } from "./routes/delegate-routes.js";
 
 /** Every type a sidecar or gRPC proxy is generated, in make-before-break order (CDS, EDS, LDS, RDS). */
@@ -36,7 +37,8 @@ interface WorkloadSelection {
  * Built once per push from the request and both push contexts; `typesFor` is then asked for every connected proxy.
  * Rules (Istio's, simplified; when unsure, rebuild):
  * - VirtualService → RDS (and LDS when it has tcp/tls routes) of proxies whose scope has a service its hosts cover (old or new version).
- * - DestinationRule → CDS+EDS of proxies whose scope has its host.
+ * - DestinationRule → CDS+EDS of proxies whose scope has its host; when either version sets a consistentHash (routes
+ *   carry it as hash_policy) also their RDS and the RDS of proxies routing to its host through a VirtualService.
  * - ServiceEntry → everything, for proxies whose scope has one of its hosts or that it selects as workloads; RDS of
  *   proxies routing to its hosts through a VirtualService (destination ports may change).
  * - WorkloadEntry / auto-registered workload joining or leaving → EDS of proxies that see a service selecting it;
@@ -125,7 +127,13 @@ export class PushImpact {
         return true;
       case "DestinationRule":
         for (const r of this.versions<DestinationRuleSpec>(key)) {
-          this.hostChanges.push({ hosts: [resolveHost(r.spec.host, r.metadata.namespace, domain)], types: [CLUSTER_TYPE, ENDPOINT_TYPE] });
+          const hosts = [resolveHost(r.spec.host, r.metadata.namespace, domain)];
+          if (!hasConsistentHash(r.spec)) {
+            this.hostChanges.push({ hosts, types: [CLUSTER_TYPE, ENDPOINT_TYPE] });
+            continue;
+          }
+          this.hostChanges.push({ hosts, types: [CLUSTER_TYPE, ENDPOINT_TYPE, ROUTE_TYPE] });
+          this.hostChanges.push({ hosts: this.hostsRoutingTo(hosts), types: [ROUTE_TYPE] });
         }
         return true;
       case "ServiceEntry":

@@ -308,6 +308,9 @@ const MEMO_DEPENDENCIES: ReadonlyMap<string, readonly string[]> = new Map([
   ["grpc-rds", [...SCOPED, "DestinationRule"]],
   ["lds", [...SCOPED, "DestinationRule"]],
   ["eds", [...SCOPED, "DestinationRule"]],
+  // Per cluster: the locality LB plan its DestinationRule gives; per scope: whether any of its clusters has one.
+  ["eds-plan", ["DestinationRule"]],
+  ["eds-dep", [...SCOPED, "DestinationRule"]],
 ]);
 
 /** Default scopes (`<ns>|-`) hold every visible service: VirtualServices and Sidecars do not shape them. */

@@ -5,7 +5,7 @@ import type { DestinationRuleSpec } from "../../model/istio-specs.js";
 import type { Proxy } from "../../model/proxy.js";
 import type { PushContext } from "../../model/push-context.js";
 import type { ServiceEndpoint } from "../../model/service.js";
-import { parseSubsetKey } from "../../model/subset-key.js";
+import { parseSubsetKey, type SubsetKey } from "../../model/subset-key.js";
 import { socketAddress, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { clusterTrafficPolicy } from "../policy/traffic-policy.js";
@@ -78,18 +78,20 @@ export function clusterLoadAssignment(name: string, namespace: string, push: Pus
   const plan = localityPlan(push, drId, name, dr?.spec, key.subset, key.port);
   // Default clusters do not depend on the rule (no subset labels): one object for every namespace.
   const baseId = key.subset ? drId : "-";
-  const endpoints = (): readonly ServiceEndpoint[] => {
-    if (!push.service(key.hostname)) return [];
-    if (!key.subset) return push.endpoints(key.hostname, key.port);
-    const labels = push.subsetLabels(namespace, key.hostname, key.subset);
-    return labels ? push.endpoints(key.hostname, key.port, labels) : [];
-  };
-  if (!plan) return push.memo(`eds|${baseId}|${name}`, () => ({ name, resource: { cluster_name: name, endpoints: localityEndpoints(endpoints()) } }));
+  if (!plan) return push.memo(`eds|${baseId}|${name}`, () => ({ name, resource: { cluster_name: name, endpoints: localityEndpoints(clusterEndpoints(push, namespace, key)) } }));
   // Keys end with the host: the push context drops `eds|…|<host>` entries when that host's endpoints change.
   return push.memo(`eds|${drId}|${localityLbKey(plan, proxy)}|${name}`, () => {
-    const groups = applyLocalityLb(localityGroups(endpoints()), plan, proxy);
+    const groups = applyLocalityLb(localityGroups(clusterEndpoints(push, namespace, key)), plan, proxy);
     return { name, resource: { cluster_name: name, endpoints: localityLbEndpoints(groups) } };
   });
+}
+
+/** The endpoints of a cluster: the service port's, narrowed to the subset's labels; none for an unknown service or subset. */
+function clusterEndpoints(push: PushContext, namespace: string, key: SubsetKey): readonly ServiceEndpoint[] {
+  if (!push.service(key.hostname)) return [];
+  if (!key.subset) return push.endpoints(key.hostname, key.port);
+  const labels = push.subsetLabels(namespace, key.hostname, key.subset);
+  return labels ? push.endpoints(key.hostname, key.port, labels) : [];
 }
 
 /** The locality LB plan of one cluster under its DestinationRule (memoised per rule and cluster). */
@@ -110,7 +112,7 @@ export function localityDependence(namespace: string, push: PushContext, cluster
     const plan = localityPlan(push, `${dr.metadata.namespace}/${dr.metadata.name}`, n, dr.spec, key.subset, key.port);
     if (!plan) continue;
     dependent = true;
-    if (plan.enableFailover && !plan.setting.distribute?.length) for (const l of plan.setting.failoverPriority ?? []) labels.add(l.split("=")[0]!);
+    for (const l of plan.keyLabels) labels.add(l);
   }
   return { dependent, labels: [...labels].sort() };
 }

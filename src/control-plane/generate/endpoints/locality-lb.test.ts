@@ -10,6 +10,7 @@ import { TestSnapshot, type ResourceDoc } from "../../model/test-snapshot.js";
 import { generate } from "../generator.js";
 import { DOMAIN, node } from "../testing/bookinfo-fixture.js";
 import { assertRoundTrip } from "../testing/proto-round-trip.js";
+import { localityLbKey, localityLbPlan } from "./locality-lb.js";
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -215,6 +216,19 @@ test("memo: failoverPriority keys by the label values too", () => {
   assert.equal(generate(ENDPOINT_TYPE, east1b, p), generate(ENDPOINT_TYPE, east1, p));
 });
 
+test("memo keys never collide: label values containing the separators of other encodings stay apart", () => {
+  const plan = localityLbPlan({ outlierDetection: OD, loadBalancer: { localityLbSetting: { failoverPriority: ["tier", "version=v1"] } } }, true)!;
+  assert.deepEqual(plan.keyLabels, ["tier", "version"]);
+  const at = { region: "us-east", zone: "zone1", sub_zone: "sz1" };
+  const a = client("127.0.9.7", at, { tier: "a~", version: "b" });
+  const b = client("127.0.9.8", at, { tier: "a", version: "~b" });
+  assert.notEqual(localityLbKey(plan, a), localityLbKey(plan, b));
+  const c = client("127.0.9.9", { region: "a/b", zone: "c" });
+  const d = client("127.0.9.10", { region: "a", zone: "b/c" });
+  assert.notEqual(localityLbKey(plan, c), localityLbKey(plan, d));
+  assert.ok(!localityLbKey(plan, c).includes("|"), "no | (the push context reads the host after the last |)");
+});
+
 test("a push that changes only endpoints rebuilds locality assignments; unchanged ones are carried over", () => {
   const snapshot = new TestSnapshot([
     {
@@ -234,6 +248,22 @@ test("a push that changes only endpoints rebuilds locality assignments; unchange
   assert.notEqual(a3, a1);
   assert.equal((a3.endpoints as Obj[]).length, 2);
   assert.deepEqual((a3.endpoints as Obj[]).map((l) => l.priority ?? 0).sort(), [0, 1]);
+});
+
+test("a DestinationRule change reaches carried-over pushes: plans and assignments follow the new rule, not the memo", () => {
+  const se: ResourceDoc = {
+    kind: "ServiceEntry",
+    metadata: { name: "echo", namespace: "shop" },
+    spec: { hosts: [HOST], ports: [{ number: 8080, name: "http", protocol: "HTTP" }], resolution: "STATIC", location: "MESH_INTERNAL", endpoints: ENDPOINTS },
+  };
+  const dr = (trafficPolicy: Record<string, unknown>): ResourceDoc => ({ kind: "DestinationRule", metadata: { name: "echo", namespace: "shop" }, spec: { host: HOST, trafficPolicy } });
+  const p1 = PushContext.build(new TestSnapshot([se, dr({ outlierDetection: OD })]), [], { domain: DOMAIN });
+  assert.equal(priorities(assignment(p1, east1, CLUSTER, true)), "A0 B1 C2 D3 E3");
+  const p2 = PushContext.build(new TestSnapshot([se, dr({ connectionPool: { tcp: { maxConnections: 5 } } })]), [], { domain: DOMAIN }, p1, new Set(["DestinationRule"]));
+  assert.equal(priorities(assignment(p2, east1, CLUSTER, true)), "A0 B0 C0 D0 E0", "no outlier detection any more: no failover");
+  assert.equal(generate(ENDPOINT_TYPE, east1, p2), generate(ENDPOINT_TYPE, west, p2), "and the scope's assignment is shared again");
+  const p3 = PushContext.build(new TestSnapshot([se, dr({ outlierDetection: OD })]), [], { domain: DOMAIN }, p2, new Set(["DestinationRule"]));
+  assert.equal(priorities(assignment(p3, east1)), "A0 B1 C2 D3 E3");
 });
 
 test("failoverPriority on topology.istio.io/network: WorkloadEntry network against the proxy's NETWORK metadata", () => {

@@ -30,7 +30,7 @@ export function splitLocality(l: string): LocalityParts {
 }
 
 /** The proxy's node.locality as parts (all "" without one). */
-export function proxyLocality(proxy: Proxy | undefined): LocalityParts {
+function proxyLocality(proxy: Proxy | undefined): LocalityParts {
   const l = proxy?.locality;
   return { region: l?.region ?? "", zone: l?.zone ?? "", subZone: l?.subZone ?? "" };
 }
@@ -50,6 +50,8 @@ export interface LocalityLbPlan {
   setting: LocalityLbSettingSpec;
   /** Failover needs outlier detection (Envoy never leaves a priority otherwise): Istio enables it only then. */
   enableFailover: boolean;
+  /** The failoverPriority label names whose proxy values shape the assignment (none with `distribute` or no failover). */
+  keyLabels: readonly string[];
 }
 
 /**
@@ -62,7 +64,8 @@ export function localityLbPlan(policy: TrafficPolicySpec | undefined, hasDestina
   if (!setting) return undefined;
   const enableFailover = policy?.outlierDetection !== undefined;
   if (!setting.distribute?.length && !enableFailover) return undefined;
-  return { setting, enableFailover };
+  const keyLabels = enableFailover && !setting.distribute?.length ? (setting.failoverPriority ?? []).map((e) => e.split("=")[0]!) : [];
+  return { setting, enableFailover, keyLabels };
 }
 
 /** Istio AugmentLabels: region/zone/subzone, cluster and network pseudo-labels over the workload's own. */
@@ -76,28 +79,46 @@ function augmented(labels: Readonly<Record<string, string>>, locality: LocalityP
   return out;
 }
 
+/** Per proxy (immutable for its stream): its augmented labels and its locality key part, computed once, not per cluster. */
+const priorityLabelsByProxy = new WeakMap<Proxy, Readonly<Record<string, string>>>();
+const localityKeyByProxy = new WeakMap<Proxy, string>();
+
 /** The proxy's labels as Istio sees them for failoverPriority (its LABELS plus locality and NETWORK pseudo-labels). */
-export function proxyPriorityLabels(proxy: Proxy | undefined): Record<string, string> {
+function proxyPriorityLabels(proxy: Proxy | undefined): Readonly<Record<string, string>> {
+  let labels = proxy && priorityLabelsByProxy.get(proxy);
+  if (labels) return labels;
   const network = proxy?.metadata.NETWORK;
-  return augmented(proxy?.labels ?? {}, proxyLocality(proxy), typeof network === "string" ? network : "");
+  labels = augmented(proxy?.labels ?? {}, proxyLocality(proxy), typeof network === "string" ? network : "");
+  if (proxy) priorityLabelsByProxy.set(proxy, labels);
+  return labels;
+}
+
+/** The locality part of a proxy's memo keys: each part escaped on its own, joined by "," (which escaping never leaves). */
+function localityKey(proxy: Proxy | undefined): string {
+  let key = proxy && localityKeyByProxy.get(proxy);
+  if (key !== undefined) return key;
+  const l = proxyLocality(proxy);
+  key = `${encodeURIComponent(l.region)},${encodeURIComponent(l.zone)},${encodeURIComponent(l.subZone)}`;
+  if (proxy) localityKeyByProxy.set(proxy, key);
+  return key;
 }
 
 /**
- * The memo key part that tells proxies apart for a plan (Istio's EDS cache key: locality and the failoverPriority
- * label values). Contains no `|`.
+ * The memo key part that tells proxies apart (Istio's EDS cache key): their locality and the values of the given
+ * failoverPriority labels. Contains no `|`.
  */
-export function localityLbKey(plan: LocalityLbPlan, proxy: Proxy | undefined): string {
-  const l = proxyLocality(proxy);
-  let key = encodeURIComponent(`${l.region}/${l.zone}/${l.subZone}`);
-  const fp = plan.setting.failoverPriority;
-  if (plan.enableFailover && !plan.setting.distribute?.length && fp?.length) {
-    const labels = proxyPriorityLabels(proxy);
-    for (const entry of fp) {
-      const name = entry.split("=")[0]!;
-      key += `~${encodeURIComponent(labels[name] ?? "")}`;
-    }
-  }
+export function proxyLocalityKey(proxy: Proxy | undefined, labelNames: readonly string[]): string {
+  const base = localityKey(proxy);
+  if (labelNames.length === 0) return base;
+  const labels = proxyPriorityLabels(proxy);
+  let key = base;
+  for (const name of labelNames) key += `,${encodeURIComponent(labels[name] ?? "")}`;
   return key;
+}
+
+/** The memo key part that tells proxies apart for one cluster's plan. */
+export function localityLbKey(plan: LocalityLbPlan, proxy: Proxy | undefined): string {
+  return proxyLocalityKey(proxy, plan.keyLabels);
 }
 
 /** One LocalityLbEndpoints being rewritten, with the endpoints it was built from (failoverPriority reads their labels). */

@@ -65,3 +65,13 @@ export function serviceConsistentHash(dr: DestinationRuleSpec | undefined, port:
   const top = dr?.trafficPolicy as TrafficPolicySpec | undefined;
   return portHash(top, port) ?? top?.loadBalancer?.consistentHash;
 }
+
+/** Whether the rule sets a consistentHash anywhere (top level, port level, subsets): then routes carry its hash_policy. */
+export function hasConsistentHash(dr: DestinationRuleSpec): boolean {
+  const policies = [dr.trafficPolicy as TrafficPolicySpec | undefined, ...(dr.subsets ?? []).map((s) => s.trafficPolicy as TrafficPolicySpec | undefined)];
+  for (const p of policies) {
+    if (p?.loadBalancer?.consistentHash) return true;
+    if (p?.portLevelSettings?.some((s) => s.loadBalancer?.consistentHash)) return true;
+  }
+  return false;
+}
