@@ -7,6 +7,7 @@ import type { DiscoveryRequest } from "../src/xds/discovery.js";
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from "../src/xds/type-urls.js";
 import { assignment, edsCluster, outboundListener, routeConfig, virtualOutboundListener } from "../src/proxy/testing/envoy-fixtures.js";
 import { closeServer, httpGet, runWeft, waitFor, type WeftProcess } from "./support/mesh-processes.js";
+import { clusterStat, hostHealthFlags } from "./support/proxy-admin.js";
 import { ScriptedAds } from "./support/scripted-ads.js";
 
 // Istio does not translate active health checks; Weft's control plane validates EnvoyFilter but does not apply it,
@@ -59,17 +60,8 @@ let edsVersion = 0;
 
 const get = (service: string) => httpGet(`http://${service}:9080/`, { via: `${PROXY_IP}:15001`, agent });
 
-async function healthFlags(cluster: string, ip: string): Promise<string> {
-  const text = (await httpGet(`http://${PROXY_IP}:15000/clusters`)).body;
-  const prefix = `${cluster}::${ip}:${APP_PORT}::health_flags::`;
-  return text.split("\n").find((l) => l.startsWith(prefix))?.slice(prefix.length) ?? "(absent)";
-}
-
-async function stat(name: string): Promise<number> {
-  const text = (await httpGet(`http://${PROXY_IP}:15000/stats/prometheus`)).body;
-  const line = text.split("\n").find((l) => l.startsWith(`envoy_cluster_${name}{cluster_name="${CHECKED}"}`));
-  return line === undefined ? NaN : Number(line.split(" ").at(-1));
-}
+const healthFlags = (cluster: string, ip: string) => hostHealthFlags(`${PROXY_IP}:15000`, cluster, `${ip}:${APP_PORT}`);
+const stat = (name: string) => clusterStat(`${PROXY_IP}:15000`, name, CHECKED);
 
 /** Pushes EDS for both clusters (the checked one unchanged) and returns the proxy's reply. */
 async function pushOddEndpoints(odd: object): Promise<DiscoveryRequest> {
@@ -107,7 +99,7 @@ after(async () => {
   for (const app of apps) if (app.server) await closeServer(app.server);
 });
 
-test(`an app that stops answering is taken out by the HTTP health check within ${UNHEALTHY_THRESHOLD} × (interval + timeout) and put back after healthy_threshold passes`, async () => {
+test(`an app that stops answering is taken out by the HTTP health check within ${UNHEALTHY_THRESHOLD} × (interval + timeout) + 1 s and put back after healthy_threshold passes`, async () => {
   const [hung, other] = apps;
   assert.ok(hung.healthChecks > 0 && other.healthChecks > 0, "both apps are being health checked");
   assert.equal(await healthFlags(CHECKED, hung.ip), "healthy");

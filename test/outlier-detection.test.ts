@@ -6,6 +6,7 @@ import { Agent, createServer, type Server } from "node:http";
 import {
   closeServer, configDir, httpGet, startControlPlane, startSidecarWith, waitFor, type ControlPlaneHandle, type WeftProcess,
 } from "./support/mesh-processes.js";
+import { clusterStat, hostHealthFlags } from "./support/proxy-admin.js";
 
 const CP_IP = "127.0.8.1";
 const CLIENT_IP = "127.0.8.10";
@@ -98,17 +99,8 @@ async function call(service: string): Promise<{ status: number; ip: string }> {
   return { status: r.status, ip };
 }
 
-async function stat(name: string, cluster: string): Promise<number> {
-  const text = (await httpGet(`http://${CLIENT_IP}:15000/stats/prometheus`)).body;
-  const line = text.split("\n").find((l) => l.startsWith(`envoy_cluster_${name}{cluster_name="${cluster}"}`));
-  return line === undefined ? NaN : Number(line.split(" ").at(-1));
-}
-
-async function healthFlags(cluster: string, ip: string): Promise<string> {
-  const text = (await httpGet(`http://${CLIENT_IP}:15000/clusters`)).body;
-  const prefix = `${cluster}::${ip}:${APP_PORT}::health_flags::`;
-  return text.split("\n").find((l) => l.startsWith(prefix))?.slice(prefix.length) ?? "(absent)";
-}
+const stat = (name: string, cluster: string) => clusterStat(`${CLIENT_IP}:15000`, name, cluster);
+const healthFlags = (cluster: string, ip: string) => hostHealthFlags(`${CLIENT_IP}:15000`, cluster, `${ip}:${APP_PORT}`);
 
 /** Requests reviews until `done()`; returns how many 500s it saw on the way. */
 async function callUntil(done: () => Promise<boolean>, limit: number): Promise<number> {
@@ -143,7 +135,7 @@ after(async () => {
   await config?.remove();
 });
 
-test("one of three endpoints answering 500 is ejected after 3 errors, the others serve 60 requests without error, and it returns after baseEjectionTime (then 2× base when it fails again)", async () => {
+test("one of three endpoints answering 500 is ejected after 3 errors, the others serve 60 requests without error, and it returns after baseEjectionTime (then 2× base when it fails again; each within −0.3 s/+2.5 s)", async () => {
   const bad = apps[2];
   bad.failing = true;
   const errors = await callUntil(async () => (await stat("outlier_detection_ejections_enforced_total", REVIEWS)) >= 1, 30);

@@ -2,66 +2,14 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import * as grpc from "@grpc/grpc-js";
 import type { Server as HttpServer } from "node:http";
-import { aggregatedDiscoveryService, type DiscoveryRequest, type DiscoveryResponse } from "../src/xds/discovery.js";
-import { packAny } from "../src/xds/any.js";
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from "../src/xds/type-urls.js";
 import { assignment, edsCluster, outboundListener, routeConfig, virtualOutboundListener } from "../src/proxy/testing/envoy-fixtures.js";
 import { runWeft, startVersionApp, serverPort, closeServer, httpGet, waitFor, type WeftProcess } from "./support/mesh-processes.js";
+import { ScriptedAds } from "./support/scripted-ads.js";
 
 const PROXY_IP = "127.0.0.80";
 const CLUSTER = "outbound|9080||reviews.default.svc.cluster.local";
-
-/** A scripted ADS server: answers each type's first request with the current state; tests push new versions. */
-class ScriptedAds {
-  readonly requests: DiscoveryRequest[] = [];
-  private readonly server = new grpc.Server();
-  private stream: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse> | undefined;
-  private readonly state = new Map<string, { version: string; resources: object[] }>();
-  private nonce = 0;
-  port = 0;
-
-  constructor() {
-    this.server.addService(aggregatedDiscoveryService, {
-      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => {
-        this.stream = call;
-        call.on("data", (req: DiscoveryRequest) => {
-          this.requests.push(req);
-          const s = this.state.get(req.type_url);
-          if (req.response_nonce === "" && s) this.send(req.type_url);
-        });
-        call.on("error", () => {});
-      },
-      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.end(),
-    });
-  }
-
-  async listen(port = 0): Promise<void> {
-    this.port = await new Promise((resolve, reject) =>
-      this.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-  }
-
-  set(typeUrl: string, version: string, resources: object[]): void {
-    this.state.set(typeUrl, { version, resources });
-  }
-
-  /** Sends the current state of a type; returns the nonce. */
-  send(typeUrl: string): string {
-    const s = this.state.get(typeUrl)!;
-    const nonce = `n${++this.nonce}`;
-    this.stream?.write({ version_info: s.version, nonce, type_url: typeUrl, resources: s.resources.map((r) => packAny(typeUrl, r)) });
-    return nonce;
-  }
-
-  reply(nonce: string): DiscoveryRequest | undefined {
-    return this.requests.find((r) => r.response_nonce === nonce);
-  }
-
-  close(): void {
-    this.server.forceShutdown();
-  }
-}
 
 function mesh(ads: ScriptedAds, appPort: number, version: string): void {
   ads.set(CLUSTER_TYPE, version, [edsCluster(CLUSTER)]);
@@ -129,7 +77,7 @@ test("with the control plane gone the proxy keeps serving; when it returns the p
   ads.close();
   for (let i = 0; i < 20; i++) assert.equal(await status(), 200);
   const next = new ScriptedAds();
-  await next.listen(port);
+  await next.listen("127.0.0.1", port);
   mesh(next, serverPort(app), "v3");
   try {
     await waitFor(() => next.requests.some((r) => r.type_url === CLUSTER_TYPE), 20_000, () => proxy.stderr);

@@ -49,6 +49,7 @@ function attempt(downstream: Socket, initial: Buffer | null, config: TcpProxyCon
   let timedOut = false;
   // The timeout's destroy() emits 'close' without 'error': failures are detected on 'close', like ConnectionPool does.
   const timer = setTimeout(() => { timedOut = true; upstream.destroy(); }, cluster.connectTimeoutMs);
+  timer.unref();
   const onDownstreamGone = (): void => {
     clearTimeout(timer);
     upstream.off("close", onConnectFailed);

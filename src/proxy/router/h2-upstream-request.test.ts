@@ -1,10 +1,18 @@
-// Tests of the HTTP/1.1 ⇄ HTTP/2 header translation used by the HTTP/2 upstream request and downstream stream.
+// Tests of the HTTP/2 upstream request: header translation (shared with the downstream stream) and waiting in the pool under the circuit breakers.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createServer, type ServerHttp2Stream } from "node:http2";
+import type { AddressInfo } from "node:net";
 import type { RequestHead } from "../http/request-head.js";
+import type { ResponseHead } from "../http/response-head.js";
 import { h2RequestHead } from "../http2/h2-active-stream.js";
-import { flattenH2Headers, h2RequestHeaders } from "./h2-upstream-request.js";
+import { DEFAULT_THRESHOLDS } from "../upstream/circuit-breakers.js";
+import { DEFAULT_CONNECTION_OPTIONS } from "../upstream/connection-options.js";
+import { staticCluster } from "../upstream/static-cluster.js";
+import { flattenH2Headers, h2RequestHeaders, H2UpstreamRequest } from "./h2-upstream-request.js";
+import type { ClusterAction } from "./route-entry.js";
+import type { UpstreamRequestStream } from "./upstream-request.js";
 
 const HEAD: RequestHead = {
   method: "POST", path: "/pkg.Svc/Call", versionMinor: 1, host: "svc:7070", contentLength: -1, chunked: true, keepAlive: true, expectContinue: false,
@@ -36,4 +44,62 @@ test("h2RequestHead takes :authority as host (replacing a host field) and reads 
   const noHost = h2RequestHead({ ":method": "GET", ":path": "/", ":authority": "b" });
   assert.deepEqual(noHost.headers, ["host", "b"]);
   assert.equal(noHost.contentLength, -1);
+});
+
+/** A downstream that records how its request ended. */
+class Outcome implements Partial<UpstreamRequestStream> {
+  readonly head: RequestHead = { method: "GET", path: "/", versionMinor: 1, headers: ["host", "svc"], host: "svc", contentLength: -1, chunked: false, keepAlive: true, expectContinue: false };
+  readonly requestEnded = true;
+  status = 0;
+  flag = 0;
+  readonly done: Promise<void>;
+  private finish!: () => void;
+  constructor() { this.done = new Promise((r) => (this.finish = r)); }
+  takePendingBody(): null { return null; }
+  setUpstream(): void {}
+  onResponseHead(h: ResponseHead): boolean { this.status = h.status; return true; }
+  onResponseData(): void {}
+  flushResponse(): void {}
+  onResponseEnd(): void { this.finish(); }
+  upstreamFailure(status: number, _body: string, flag: number): void { this.status = status; this.flag = flag; this.finish(); }
+}
+
+test("max_requests 1, one stream per connection, max_connections 1: a second request waits in the pool and is sent when the first ends (not 503 UO)", async () => {
+  const held: ServerHttp2Stream[] = [];
+  const srv = createServer();
+  srv.on("stream", (stream) => held.push(stream));
+  await new Promise<void>((r) => srv.listen(0, "127.0.7.30", r));
+  const port = (srv.address() as AddressInfo).port;
+  const c = staticCluster("h2q", [["127.0.7.30", port]], {
+    protocol: "http2",
+    circuitBreakers: { ...DEFAULT_THRESHOLDS, maxConnections: 1, maxRequests: 1 },
+    connection: { ...DEFAULT_CONNECTION_OPTIONS, maxConcurrentStreams: 1 },
+  });
+  const action = { timeoutMs: 0 } as ClusterAction;
+  try {
+    const [a, b] = [new Outcome(), new Outcome()];
+    new H2UpstreamRequest(a as unknown as UpstreamRequestStream, c, action, false).start();
+    new H2UpstreamRequest(b as unknown as UpstreamRequestStream, c, action, false).start();
+    assert.equal(c.stats.upstream_rq_pending_active, 1, "b waits for a stream slot");
+    while (held.length < 1) await new Promise((r) => setTimeout(r, 5));
+    held[0].respond({ ":status": 200 });
+    held[0].end("a");
+    await a.done;
+    // b's stream opens only once a's max_requests slot is free (UpstreamAttemptBase.cleanup untracks before releasing).
+    let bEnded = false;
+    void b.done.then(() => { bEnded = true; });
+    while (held.length < 2 && !bEnded) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(b.flag, 0, "b was not refused");
+    held[1].respond({ ":status": 200 });
+    held[1].end("b");
+    await b.done;
+    assert.deepEqual([a.status, b.status, b.flag], [200, 200, 0]);
+    assert.equal(c.stats.upstream_rq_pending_overflow, 0);
+    assert.equal(c.stats.upstream_rq_pending_total, 2, "a waited for the connection, b for a slot");
+    assert.equal(c.state.resources.requests.current, 0);
+    assert.equal(c.state.resources.pendingRequests.current, 0);
+  } finally {
+    for (const h of c.hosts) h.close();
+    srv.close();
+  }
 });

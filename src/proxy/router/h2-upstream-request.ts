@@ -7,7 +7,9 @@ import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
 import type { Cluster } from "../upstream/cluster.js";
 import type { H2Connection } from "../upstream/h2-connection-pool.js";
+import type { PoolCallbacks, PoolFailure } from "../upstream/host-pool.js";
 import { OutlierResult } from "../upstream/outlier/host-outlier-state.js";
+import { grpcToHttpStatus } from "../upstream/outlier/grpc-to-http-status.js";
 import type { ClusterAction } from "./route-entry.js";
 import type { UpstreamAttempt } from "./upstream-attempt.js";
 import type { UpstreamRequestStream } from "./upstream-request.js";
@@ -64,8 +66,10 @@ export function flattenH2Headers(headers: IncomingHttpHeaders): string[] {
   return out;
 }
 
-export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAttempt {
+export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAttempt, PoolCallbacks<H2Connection> {
   private conn: H2Connection | undefined;
+  /** Asked the host's pool for a stream and not answered yet (pending in its queue). */
+  private waiting = false;
   private req: ClientHttp2Stream | null = null;
   private responseStarted = false;
   private waitingDrain = false;
@@ -89,8 +93,19 @@ export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAt
     const host = this.pickHost();
     if (host === undefined) return;
     this.begin(host);
-    const conn = host.h2Pool.acquire();
-    if (typeof conn === "string") return this.failPool(conn);
+    this.waiting = true;
+    host.h2Pool.newStream(this);
+  }
+
+  /** PoolCallbacks: a circuit breaker refused the request (503 UO) or its connection failed (503 UF). */
+  onPoolFailure(reason: PoolFailure): void {
+    this.waiting = false;
+    this.failPool(reason);
+  }
+
+  /** PoolCallbacks: the pool gave this request a stream slot on `conn`: opens the stream. */
+  onPoolReady(conn: H2Connection): void {
+    this.waiting = false;
     this.conn = conn;
     this.track();
 
@@ -100,7 +115,7 @@ export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAt
     try {
       req = conn.session.request(h2RequestHeaders(this.stream.head), { endStream });
     } catch {
-      // The session went away between acquire() and request() (GOAWAY/close in the same tick).
+      // The session went away between the pool's choice and request() (GOAWAY/close in the same tick).
       this.fail(503, CONNECTION_TERMINATION, ResponseFlag.UpstreamConnectionTermination);
       return;
     }
@@ -172,7 +187,12 @@ export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAt
     if (endStream && cl === undefined && status !== 204 && status !== 304 && this.stream.downstreamHttp2 !== true) flat.push("content-length", "0");
     const head: ResponseHead = { status, versionMinor: 1, headers: flat, contentLength, chunked: false, keepAlive: true };
     this.cluster.stats.recordResponseCode(status);
-    this.host!.outlier?.putHttpResponseCode(status);
+    // A grpc-status in the response headers (trailers-only) is what outlier detection counts (Envoy router.cc).
+    const outlier = this.host!.outlier;
+    if (outlier !== null) {
+      const grpcStatus = headers["grpc-status"];
+      outlier.putHttpResponseCode(grpcStatus === undefined ? status : grpcToHttpStatus(Number(grpcStatus)));
+    }
     this.stream.onResponseHead(head, this.serviceTimeMs());
     if (endStream) this.onEnd();
   }
@@ -202,12 +222,21 @@ export class H2UpstreamRequest extends UpstreamAttemptBase implements UpstreamAt
   private fail(status: number, body: string, flag: number): void {
     this.cleanup();
     // Resets and connect failures are local-origin failures; a route timeout reports 504 (Envoy's LocalOriginTimeout).
-    if (flag === ResponseFlag.UpstreamRequestTimeout) this.host!.outlier?.putResult(OutlierResult.LocalOriginTimeout, 504);
-    else this.host!.outlier?.putResult(OutlierResult.LocalOriginConnectFailed);
+    // A timeout is reported only for a stream awaiting its response head (Envoy: not while queued, not after the head).
+    if (flag === ResponseFlag.UpstreamRequestTimeout) {
+      if (this.attached && !this.responseStarted) this.host!.outlier?.putResult(OutlierResult.LocalOriginTimeout, 504);
+    } else {
+      this.host!.outlier?.putResult(OutlierResult.LocalOriginConnectFailed);
+    }
     this.stream.upstreamFailure(status, body, flag);
   }
 
   protected onCleanup(): void {
     this.conn?.release();
+    // Still queued for a stream (downstream gone, route timeout): leave the pool's queue.
+    if (this.waiting) {
+      this.waiting = false;
+      this.host!.h2Pool.cancel(this);
+    }
   }
 }

@@ -51,6 +51,11 @@ test("a cookie with a ttl that the request lacks is generated from the connectio
   // The next request carrying the cookie hashes the same.
   assert.equal(hash, hashOf([{ cookie: { name: "sticky" } }], head("/", ["cookie", `sticky="${value}"`])));
   assert.equal(setCookieValue("s", "v", "", 0), `s="v"; HttpOnly`);
+  // An empty cookie counts as absent (Envoy): no hash without a ttl, a generated cookie with one.
+  assert.equal(hashOf([{ cookie: { name: "sticky" } }], head("/", ["cookie", "sticky="])), undefined);
+  const regenerated: string[] = [];
+  assert.equal(hashOf([{ cookie: { name: "sticky", ttl: { seconds: 60 }, path: "/a" } }], head("/", ["cookie", "sticky=\"\""]), regenerated), hash);
+  assert.equal(regenerated.length, 1);
 });
 
 test("cookieValue finds the first cookie of that name across headers, not a name with the same suffix", () => {

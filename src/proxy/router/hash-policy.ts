@@ -81,8 +81,9 @@ function methodHash(m: HashMethod, head: RequestHead, socket: Socket | undefined
   switch (m.kind) {
     case Kind.Header: return headerHash(head, m.name);
     case Kind.Cookie: {
+      // Envoy's CookieHashMethod: an empty cookie counts as absent.
       const value = cookieValue(head.headers, m.name);
-      if (value !== undefined) return hash32(value);
+      if (value !== undefined && value !== "") return hash32(value);
       if (m.ttlSeconds < 0 || socket === undefined) return undefined;
       const generated = hashHex64(addressString(socket.remoteAddress, socket.remotePort) + addressString(socket.localAddress, socket.localPort));
       sink.addSetCookie(setCookieValue(m.name, generated, m.path, m.ttlSeconds));

@@ -4,7 +4,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { Cluster } from "../upstream/cluster.js";
+import { Cluster, Host } from "../upstream/cluster.js";
 import { staticCluster } from "../upstream/static-cluster.js";
 import { parseLbConfig } from "../upstream/lb/lb-config.js";
 import type { RequestHead } from "../http/request-head.js";
@@ -108,4 +108,23 @@ test("ORIGINAL_DST: the request's IP authority (or, with use_http_header, x-envo
   assert.equal((await send(r, c, [], `${a}:${pa}`)).body, a);
   assert.equal((await send(r, c, ["x-envoy-original-dst-host", `${b}:${pb}`], `${a}:${pa}`)).body, b);
   assert.equal((await send(r, c, [], "svc.example")).body, "503 no healthy upstream");
+});
+
+test("a retry after an EDS update picks from the hosts now in force, not the removed one the request started with", async () => {
+  const [a, b] = ["127.0.5.16", "127.0.5.17"];
+  const pb = await serve(b);
+  let swap = () => {};
+  const sa = createServer((_req, res) => { swap(); res.statusCode = 503; res.end(a); });
+  sa.keepAliveTimeout = 100;
+  servers.push(sa);
+  await new Promise<void>((r) => sa.listen(0, a, r));
+  const old = staticCluster("c", [[a, (sa.address() as AddressInfo).port]]);
+  swap = () => {
+    const s = old.state;
+    s.update(new Cluster(old.config, s, [new Host(b, pb, "HEALTHY", s.stats, 1000, s)]));
+    for (const h of old.hosts) h.close();
+  };
+  const r = RouteEntry.compile("rc", { match: { prefix: "/" }, route: { cluster: "c", retry_policy: { retry_on: "5xx", num_retries: { value: 1 } } } },
+    { request: [], response: [], virtualHostRaw: {}, virtualHostFilterConfig: new Map() });
+  assert.equal((await send(r, old, [])).body, b);
 });

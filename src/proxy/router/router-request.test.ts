@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { Cluster } from "../upstream/cluster.js";
 import { staticClusterConfig } from "../upstream/cluster-config.js";
 import { staticCluster } from "../upstream/static-cluster.js";
+import { parseOutlierConfig } from "../upstream/outlier/outlier-config.js";
 import { ResponseFlag } from "../http/stream-info.js";
 import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
@@ -173,3 +174,19 @@ test("a mirror gets a copy with the -shadow host; its failure or slowness never 
   while (mirrored.length === 0) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(mirrored, ["svc-shadow abc"]);
 });
+
+for (const [what, policy] of [["without a router policy", {}], ["with a retry policy", { retry_policy: { retry_on: "5xx" } }]] as const) {
+  test(`${what}: a route timeout counts against the host (outlier detection) only for the request that had its connection, not for one queued behind max_connections 1`, async () => {
+    const port = await serve("127.0.8.40", () => {}); // never answers
+    const outlier = parseOutlierConfig("c", { name: "c", outlier_detection: { interval: { seconds: 3600 }, consecutive_5xx: { value: 100 } } });
+    const c = staticCluster("c", [["127.0.8.40", port]], { outlier, circuitBreakers: { ...staticClusterConfig("c").circuitBreakers, maxConnections: 1 } });
+    const r = route({ timeout: { nanos: 200_000_000 }, ...policy });
+    const downstreams = [new Downstream(head()), new Downstream(head())];
+    for (const d of downstreams) newRouterRequest(d, c, r.action as Extract<RouteAction, { kind: "cluster" }>, false, r, dataPlane([c])).start();
+    await Promise.all(downstreams.map((d) => d.done));
+    assert.deepEqual(downstreams.map((d) => d.failure?.status), [504, 504]);
+    assert.equal(c.hosts[0].outlier!.consecutive5xx, 1, "one local-origin timeout (504) reported");
+    assert.equal(c.hosts[0].outlier!.consecutiveGatewayFailure, 1);
+    c.state.close();
+  });
+}

@@ -100,13 +100,17 @@ export abstract class UpstreamAttemptBase extends DeadlineEntry {
     routeTimeouts.cancel(this);
   }
 
-  /** Ends the attempt once: timeout disarmed, the protocol's own release (onCleanup), active counts dropped. */
+  /**
+   * Ends the attempt once: timeout disarmed, active counts dropped, then the protocol's own release (onCleanup): a
+   * freed HTTP/2 stream slot goes to a pending request at once, which finds this request's max_requests slot free
+   * (Envoy onStreamClosed decrements before onUpstreamReady).
+   */
   protected cleanup(): void {
     if (this.done) return;
     this.done = true;
     routeTimeouts.cancel(this);
-    this.onCleanup();
     this.untrack();
+    this.onCleanup();
   }
 
   /** The protocol's part of cleanup (drop listeners, free a stream slot). */

@@ -5,8 +5,7 @@ import { ResponseFlag } from "../http/stream-info.js";
 import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
 import type { Cluster, Host } from "../upstream/cluster.js";
-import type { PoolCallbacks } from "../upstream/connection-pool.js";
-import type { PoolFailure } from "../upstream/host-pool.js";
+import type { PoolCallbacks, PoolFailure } from "../upstream/host-pool.js";
 import type { UpstreamConnection, UpstreamResponseHandler } from "../upstream/upstream-connection.js";
 import { OutlierResult } from "../upstream/outlier/host-outlier-state.js";
 import { UpstreamAttemptBase } from "./upstream-attempt-base.js";
@@ -45,10 +44,12 @@ const PROTOCOL_ERROR = "upstream connect error or disconnect/reset before header
 /** Methods safe to resend after a reused keep-alive connection was closed before any response byte. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
-export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResponseHandler, PoolCallbacks {
+export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResponseHandler, PoolCallbacks<UpstreamConnection> {
   private conn: UpstreamConnection | null = null;
   /** Asked the host's pool for a connection and not answered yet (pending in its queue). */
   private waiting = false;
+  /** The response head arrived (a later timeout is not reported to outlier detection). */
+  private gotHead = false;
   private headBytes = "";
   private retried = false;
   private waitingDrain = false;
@@ -104,6 +105,7 @@ export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResp
   onResponseHead(head: ResponseHead): boolean {
     this.cluster.stats.recordResponseCode(head.status);
     this.host!.outlier?.putHttpResponseCode(head.status);
+    this.gotHead = true;
     // A relayed 101 starts a tunnel: the timeout covered the handshake only (Envoy #41075 disarms it on the upgrade response).
     if (head.status === 101) this.disarmTimeout();
     return this.stream.onResponseHead(head, this.serviceTimeMs());
@@ -164,7 +166,9 @@ export class UpstreamRequest extends UpstreamAttemptBase implements UpstreamResp
   onDeadline(): void {
     if (this.done) return;
     this.cluster.stats.upstream_rq_timeout++;
-    this.host!.outlier?.putResult(OutlierResult.LocalOriginTimeout, 504);
+    // Only a request that had its connection and awaited headers timed out on the host (Envoy: upstreamHost() is set
+    // in onPoolReady, and only awaitingHeaders() attempts report): a wait in the pool's queue says nothing about it.
+    if (this.conn !== null && !this.gotHead) this.host!.outlier?.putResult(OutlierResult.LocalOriginTimeout, 504);
     this.conn?.abort();
     this.cleanup();
     this.stream.upstreamFailure(504, "upstream request timeout", ResponseFlag.UpstreamRequestTimeout);

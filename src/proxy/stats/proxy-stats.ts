@@ -32,6 +32,8 @@ export class ClusterStats {
   upstream_rq_pending_active = 0;
   /** Requests cancelled (downstream gone) while waiting for a connection. */
   upstream_rq_cancelled = 0;
+  /** Pending requests failed because the connection they waited for failed, or the pool closed (Envoy purgePendingStreams). */
+  upstream_rq_pending_failure_eject = 0;
   /** New connections refused (or forced, for an empty pool) by the max_connections circuit breaker. */
   upstream_cx_overflow = 0;
   /** Connections closed after max_requests_per_connection requests. */

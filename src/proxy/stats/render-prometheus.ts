@@ -5,7 +5,7 @@ import type { ProxyStats } from "./proxy-stats.js";
 const CLUSTER_COUNTERS = [
   "upstream_rq_total", "upstream_rq_timeout", "upstream_rq_retry", "upstream_rq_retry_success",
   "upstream_rq_retry_limit_exceeded", "upstream_rq_retry_overflow", "upstream_rq_pending_overflow", "upstream_rq_pending_total",
-  "upstream_rq_cancelled", "upstream_cx_overflow", "upstream_cx_max_requests", "upstream_cx_idle_timeout",
+  "upstream_rq_cancelled", "upstream_rq_pending_failure_eject", "upstream_cx_overflow", "upstream_cx_max_requests", "upstream_cx_idle_timeout",
   "upstream_cx_max_duration_reached", "upstream_cx_total",
   "upstream_cx_connect_fail", "upstream_cx_connect_timeout", "upstream_cx_none_healthy", "upstream_cx_tx_bytes_total", "upstream_cx_rx_bytes_total",
 ] as const;

@@ -6,6 +6,7 @@ import { parseClusterConfig, type ClusterConfig } from "./cluster-config.js";
 import { ClusterState } from "./cluster-state.js";
 import { Cluster } from "./cluster.js";
 import { Host } from "./host.js";
+import { closeOriginalDstHosts } from "./lb/original-dst.js";
 
 /** One lb_endpoint of a ClusterLoadAssignment, with its locality's settings. */
 interface EndpointSpec { address: string; port: number; health: string; weight: number; locality: string; localityWeight: number; priority: number }
@@ -59,7 +60,10 @@ export class ClusterManager {
   /** Closes every pool's idle connections (in-flight exchanges finish) and stops per-cluster timers. */
   close(): void {
     for (const c of this.clusters.values()) for (const h of c.hosts) h.close();
-    for (const s of this.states.values()) s.close();
+    for (const s of this.states.values()) {
+      s.close();
+      closeOriginalDstHosts(s.stats);
+    }
   }
 
   private rebuild(): void {
@@ -98,6 +102,7 @@ export class ClusterManager {
       if (next.has(name)) continue;
       for (const h of old.hosts) h.close();
       this.states.get(name)?.close();
+      closeOriginalDstHosts(old.stats);
     }
     this.clusters = next;
   }

@@ -8,8 +8,8 @@ import { once } from "node:events";
 import { ClusterStats, HostStats } from "../stats/proxy-stats.js";
 import { ClusterResources } from "./cluster-resources.js";
 import { DEFAULT_CONNECTION_OPTIONS, type ConnectionOptions } from "./connection-options.js";
-import { ConnectionPool, type PoolCallbacks } from "./connection-pool.js";
-import type { PoolCluster, PoolFailure } from "./host-pool.js";
+import { ConnectionPool } from "./connection-pool.js";
+import type { PoolCallbacks, PoolCluster, PoolFailure } from "./host-pool.js";
 import type { UpstreamConnection, UpstreamResponseHandler } from "./upstream-connection.js";
 import { DEFAULT_THRESHOLDS, type CircuitBreakerThresholds } from "./circuit-breakers.js";
 
@@ -48,7 +48,7 @@ class SlowServer {
 }
 
 /** A request in the pool: its outcome, and what it does when given a connection (counts max_requests like the router). */
-class Req implements PoolCallbacks {
+class Req implements PoolCallbacks<UpstreamConnection> {
   conn: UpstreamConnection | undefined;
   failure: PoolFailure | undefined;
   constructor(readonly name: string, private readonly order: string[], private readonly resources: ClusterResources) {}
@@ -219,7 +219,7 @@ test("max_connection_duration drains a busy connection after its exchange (upstr
   });
 });
 
-test("a connect failure fails every pending request (Envoy purgePendingStreams)", async () => {
+test("a connect failure fails every pending request (Envoy purgePendingStreams, upstream_rq_pending_failure_eject)", async () => {
   const c = poolCluster({ maxConnections: 1 });
   const pool = new ConnectionPool(ADDR, 1, c, new HostStats(), 1000);
   const [a, b] = ["a", "b"].map((n) => new Req(n, [], c.resources));
@@ -229,6 +229,7 @@ test("a connect failure fails every pending request (Envoy purgePendingStreams)"
   assert.equal(a.failure, "connect");
   assert.equal(b.failure, "connect");
   assert.equal(c.stats.upstream_cx_connect_fail, 1);
+  assert.equal(c.stats.upstream_rq_pending_failure_eject, 2);
   assert.equal(c.resources.pendingRequests.current, 0);
   assert.equal(c.resources.connections.current, 0);
   pool.close();

@@ -1,15 +1,8 @@
 // Per-host HTTP/1.1 pool of UpstreamConnections: LIFO reuse of idle connections, a FIFO pending queue under the circuit breakers, connection lifetime limits.
 
 import { connect } from "node:net";
-import { HostPool, type PoolFailure } from "./host-pool.js";
+import { HostPool, type PoolCallbacks } from "./host-pool.js";
 import { UpstreamConnection } from "./upstream-connection.js";
-
-/** A request waiting for a connection; exactly one of the two is called, possibly before newStream() returns. */
-export interface PoolCallbacks {
-  /** `conn` is the request's until its exchange ends (the caller then counts the request against max_requests). */
-  onPoolReady(conn: UpstreamConnection): void;
-  onPoolFailure(reason: PoolFailure): void;
-}
 
 /**
  * Owned by one Host; Envoy's HTTP/1 ConnPoolImplBase. newStream() attaches an idle connection at once; otherwise the
@@ -20,19 +13,15 @@ export interface PoolCallbacks {
  * purgePendingStreams). Connections close after max_requests_per_connection requests, after idle_timeout without
  * traffic while idle, and drain at max_connection_duration.
  */
-export class ConnectionPool extends HostPool {
+export class ConnectionPool extends HostPool<UpstreamConnection> {
   private readonly idle: UpstreamConnection[] = [];
-  private readonly pending: PoolCallbacks[] = [];
   /** Connections opened and not yet connected. */
   private connectingCount = 0;
   /** Connections opened and not yet closed (connecting or connected). */
   private total = 0;
 
-  /** Requests waiting in this pool's queue. */
-  get pendingCount(): number { return this.pending.length; }
-
   /** Gets `cb` a connection: now (idle one), later (pending), or fails it with overflow. */
-  newStream(cb: PoolCallbacks): void {
+  newStream(cb: PoolCallbacks<UpstreamConnection>): void {
     const conn = this.idle.pop();
     if (conn !== undefined) {
       if (this.cluster.resources.requests.canCreate()) this.attach(conn, cb);
@@ -40,22 +29,7 @@ export class ConnectionPool extends HostPool {
       return;
     }
     if (this.closing) { cb.onPoolFailure("connect"); return; }
-    const res = this.cluster.resources;
-    if (!res.pendingRequests.canCreate()) { this.overflow(cb); return; }
-    this.pending.push(cb);
-    res.pendingRequests.inc();
-    this.clusterStats.upstream_rq_pending_total++;
-    this.clusterStats.upstream_rq_pending_active++;
-    this.tryConnect();
-  }
-
-  /** `cb` no longer wants a connection (downstream gone, timeout): it leaves the queue (upstream_rq_cancelled). */
-  cancel(cb: PoolCallbacks): void {
-    const i = this.pending.indexOf(cb);
-    if (i === -1) return;
-    this.pending.splice(i, 1);
-    this.leavePending();
-    this.clusterStats.upstream_rq_cancelled++;
+    if (this.enqueue(cb)) this.tryConnect();
   }
 
   /** Closes idle connections; in-use ones close when their exchange ends; pending requests with no connection coming fail. */
@@ -65,17 +39,7 @@ export class ConnectionPool extends HostPool {
     if (this.total === 0) this.purge("connect");
   }
 
-  private overflow(cb: PoolCallbacks): void {
-    this.clusterStats.upstream_rq_pending_overflow++;
-    cb.onPoolFailure("overflow");
-  }
-
-  private leavePending(): void {
-    this.cluster.resources.pendingRequests.dec();
-    this.clusterStats.upstream_rq_pending_active--;
-  }
-
-  private attach(conn: UpstreamConnection, cb: PoolCallbacks): void {
+  private attach(conn: UpstreamConnection, cb: PoolCallbacks<UpstreamConnection>): void {
     const max = this.cluster.connection.maxRequestsPerConnection;
     if (max > 0 && ++conn.streams >= max) {
       // The last request this connection may carry: it closes when the exchange ends.
@@ -154,7 +118,9 @@ export class ConnectionPool extends HostPool {
       else this.idle.push(conn);
       return;
     }
-    // The finished request's own cleanup (its max_requests slot) runs after this callback returns: serve next.
+    // Envoy's HTTP/1 pool attaches the next pending request later in the same event-loop iteration
+    // (scheduleOnUpstreamReady); here also because the finished request's cleanup (its max_requests slot) runs after
+    // this callback returns. A close arriving meanwhile is caught by serve(); the router resends on a keep-alive race.
     queueMicrotask(() => this.serve(conn));
   }
 
@@ -162,22 +128,12 @@ export class ConnectionPool extends HostPool {
   private serve(conn: UpstreamConnection): void {
     if (conn.closed) return;
     const requests = this.cluster.resources.requests;
-    while (this.pending.length > 0) {
-      const cb = this.pending.shift()!;
-      this.leavePending();
+    for (let cb = this.takePending(); cb !== undefined; cb = this.takePending()) {
       if (requests.canCreate()) { this.attach(conn, cb); return; }
       this.overflow(cb);
     }
     if (this.closing || !conn.reusable) conn.socket.destroy();
     else this.idle.push(conn);
-  }
-
-  /** Fails every pending request (a connect failure: Envoy purgePendingStreams); a retry may queue again. */
-  private purge(reason: PoolFailure): void {
-    if (this.pending.length === 0) return;
-    const failed = this.pending.splice(0);
-    for (let i = 0; i < failed.length; i++) this.leavePending();
-    for (let i = 0; i < failed.length; i++) failed[i].onPoolFailure(reason);
   }
 
   private onClosed(conn: UpstreamConnection): void {

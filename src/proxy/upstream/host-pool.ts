@@ -1,4 +1,4 @@
-// HostPool: what a host's HTTP/1.1 and HTTP/2 connection pools share: the address, the connect timeout, closing, cx stats and the connections breaker.
+// HostPool: what a host's HTTP/1.1 and HTTP/2 connection pools share: the pending queue, the connect timeout, closing, cx stats and the connections breaker.
 
 import type { Socket } from "node:net";
 import type { ClusterStats, HostStats } from "../stats/proxy-stats.js";
@@ -24,14 +24,25 @@ export function standalonePoolCluster(stats: ClusterStats): PoolCluster {
  */
 export type PoolFailure = "overflow" | "connect" | "timeout";
 
+/** A request waiting for a connection `C`; exactly one of the two is called, possibly before newStream() returns. */
+export interface PoolCallbacks<C> {
+  /** `conn` is the request's until its exchange ends (the caller then counts the request against max_requests). */
+  onPoolReady(conn: C): void;
+  onPoolFailure(reason: PoolFailure): void;
+}
+
 /**
- * Base of ConnectionPool and H2ConnectionPool. Each new connection goes through the counters Envoy keeps per
- * cluster and host: connecting() once (which takes one of the cluster's max_connections), then connected() or
- * connectFailed(), then disconnected() after connected(); connectFailed() and disconnected() give the slot back.
+ * Base of ConnectionPool and H2ConnectionPool (Envoy ConnPoolImplBase). Each new connection goes through the counters
+ * Envoy keeps per cluster and host: connecting() once (which takes one of the cluster's max_connections), then
+ * connected() or connectFailed(), then disconnected() after connected(); connectFailed() and disconnected() give the
+ * slot back. Requests without a connection wait in one FIFO queue under the cluster's max_pending_requests: enqueue()
+ * counts them in (upstream_rq_pending_total/_active), takePending(), cancel() and purge() count them out exactly once.
  */
-export abstract class HostPool {
+export abstract class HostPool<C> {
   /** close() was called: no new connections. */
   protected closing = false;
+  /** Requests waiting for a connection, oldest first. */
+  protected readonly pending: PoolCallbacks<C>[] = [];
 
   constructor(
     protected readonly address: string,
@@ -43,7 +54,19 @@ export abstract class HostPool {
 
   protected get clusterStats(): ClusterStats { return this.cluster.stats; }
 
+  /** Requests waiting in this pool's queue. */
+  get pendingCount(): number { return this.pending.length; }
+
   setConnectTimeout(ms: number): void { this.connectTimeoutMs = ms; }
+
+  /** `cb` no longer wants a connection (downstream gone, timeout): it leaves the queue (upstream_rq_cancelled). */
+  cancel(cb: PoolCallbacks<C>): void {
+    const i = this.pending.indexOf(cb);
+    if (i === -1) return;
+    this.pending.splice(i, 1);
+    this.leavePending();
+    this.clusterStats.upstream_rq_cancelled++;
+  }
 
   /** Closes idle connections (HTTP/2: GOAWAY); in-use ones end with their exchanges. */
   abstract close(): void;
@@ -59,11 +82,52 @@ export abstract class HostPool {
     return poolEmpty;
   }
 
+  /** Queues `cb` when max_pending_requests leaves room (true), else fails it with overflow (false). */
+  protected enqueue(cb: PoolCallbacks<C>): boolean {
+    const pending = this.cluster.resources.pendingRequests;
+    if (!pending.canCreate()) { this.overflow(cb); return false; }
+    this.pending.push(cb);
+    pending.inc();
+    this.clusterStats.upstream_rq_pending_total++;
+    this.clusterStats.upstream_rq_pending_active++;
+    return true;
+  }
+
+  /** The oldest pending request, out of the queue. */
+  protected takePending(): PoolCallbacks<C> | undefined {
+    const cb = this.pending.shift();
+    if (cb !== undefined) this.leavePending();
+    return cb;
+  }
+
+  /** Fails every pending request (a connect failure: Envoy purgePendingStreams; or the pool closed); a retry may queue again. */
+  protected purge(reason: PoolFailure): void {
+    if (this.pending.length === 0) return;
+    const failed = this.pending.splice(0);
+    for (let i = 0; i < failed.length; i++) this.leavePending();
+    this.clusterStats.upstream_rq_pending_failure_eject += failed.length;
+    for (let i = 0; i < failed.length; i++) failed[i].onPoolFailure(reason);
+  }
+
+  /** A circuit breaker (max_pending_requests, max_requests) refused `cb`: 503 UO (upstream_rq_pending_overflow). */
+  protected overflow(cb: PoolCallbacks<C>): void {
+    this.clusterStats.upstream_rq_pending_overflow++;
+    cb.onPoolFailure("overflow");
+  }
+
+  private leavePending(): void {
+    this.cluster.resources.pendingRequests.dec();
+    this.clusterStats.upstream_rq_pending_active--;
+  }
+
   /** A connection attempt starts; `onTimeout` runs if it is not connected within the connect timeout. Returns the timer. */
   protected connecting(onTimeout: () => void): NodeJS.Timeout {
     this.clusterStats.upstream_cx_total++;
     this.cluster.resources.connections.inc();
-    return setTimeout(onTimeout, this.connectTimeoutMs);
+    const timer = setTimeout(onTimeout, this.connectTimeoutMs);
+    // The socket keeps the process alive while it connects; a stray timer must not.
+    timer.unref();
+    return timer;
   }
 
   /** The socket connected: counts it and applies upstream_connection_options.tcp_keepalive. */

@@ -4,7 +4,8 @@ import type { ClusterStats } from "../../stats/proxy-stats.js";
 import type { Cluster } from "../cluster.js";
 import { OutlierDetectionStats } from "../outlier/outlier-detection-stats.js";
 import { OutlierDetector } from "../outlier/outlier-detector.js";
-import { HealthCheckStats, HealthChecker } from "./health-checker.js";
+import { HealthCheckStats } from "./health-check-stats.js";
+import { HealthChecker } from "./health-checker.js";
 
 /**
  * `update()` runs after every CDS/EDS rebuild: it creates, reconfigures or stops the detector and the checker as the

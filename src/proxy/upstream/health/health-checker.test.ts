@@ -7,7 +7,8 @@ import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { ClusterStats } from "../../stats/proxy-stats.js";
 import { HealthFlag, Host } from "../host.js";
 import { parseHealthChecks } from "./health-check-config.js";
-import { HealthCheckStats, HealthChecker } from "./health-checker.js";
+import { HealthChecker } from "./health-checker.js";
+import { HealthCheckStats } from "./health-check-stats.js";
 import { healthFlagsText } from "./health-flags-text.js";
 
 const ms = (n: number) => ({ seconds: Math.floor(n / 1000), nanos: (n % 1000) * 1e6 });
@@ -43,7 +44,9 @@ test("HTTP check: new hosts start failed and pass at the first 200; a 503 fails 
   try {
     assert.equal(checker.setHosts([host]), true);
     assert.equal(healthFlagsText(host.healthFlags), "/failed_active_hc");
+    const created = host.addedAt;
     await until(() => !failed(host), "first success");
+    assert.ok(host.addedAt > created, "passing the first check starts the slow-start window (Envoy's lastHcPassTime)");
     assert.equal(stats.healthy, 1);
     assert.equal(paths[0], "c /healthz Envoy/HC");
     status = 503;
@@ -51,7 +54,9 @@ test("HTTP check: new hosts start failed and pass at the first 200; a 503 fails 
     assert.ok(stats.failure >= 1 && stats.network_failure === 0);
     status = 200;
     const successesBefore = stats.success;
+    const failedAt = host.addedAt;
     await until(() => !failed(host), "recovery");
+    assert.ok(host.addedAt > failedAt, "recovering restarts the slow-start window");
     assert.ok(stats.success - successesBefore >= 2, "two successes in a row were needed");
     assert.ok(changes() >= 3);
   } finally {

@@ -2,33 +2,9 @@
 
 import { Agent, request } from "node:http";
 import { connect } from "node:net";
-import type { StatGroup } from "../../stats/proxy-stats.js";
 import { HealthFlag, type Host } from "../host.js";
 import type { HealthCheckConfig, HttpCheckConfig, TcpCheckConfig } from "./health-check-config.js";
-
-/** `health_check.*` with Envoy's names (ALL_HEALTH_CHECKER_STATS); kept by the cluster across CDS updates. */
-export class HealthCheckStats implements StatGroup {
-  attempt = 0;
-  success = 0;
-  failure = 0;
-  network_failure = 0;
-  passive_failure = 0;
-  verify_cluster = 0;
-  /** Gauges: hosts not failing active health checking / degraded by it. */
-  healthy = 0;
-  degraded = 0;
-
-  forEach(emit: (name: string, value: number, gauge: boolean) => void): void {
-    emit("health_check.attempt", this.attempt, false);
-    emit("health_check.success", this.success, false);
-    emit("health_check.failure", this.failure, false);
-    emit("health_check.network_failure", this.network_failure, false);
-    emit("health_check.passive_failure", this.passive_failure, false);
-    emit("health_check.verify_cluster", this.verify_cluster, false);
-    emit("health_check.healthy", this.healthy, true);
-    emit("health_check.degraded", this.degraded, true);
-  }
-}
+import type { HealthCheckStats } from "./health-check-stats.js";
 
 /** What the checker tells its cluster. */
 export interface HealthCheckHooks {
@@ -212,6 +188,7 @@ class HealthCheckSession {
       // The first result ever moves a host to healthy at once (Envoy: faster startup for a little less certainty).
       if (this.firstCheck || ++this.numHealthy === checker.config.healthyThreshold) {
         host.healthFlags &= ~HealthFlag.FailedActiveHc;
+        host.addedAt = performance.now(); // Envoy's lastHcPassTime: slow start (re)starts when the host turns healthy.
         changed = true;
       }
     }

@@ -62,6 +62,19 @@ for (const [name, build] of builders) {
     });
   }
 
+  test(`${name}: re-picks under a retry host predicate (selectionAttempt 1..5) reach another host for ≥ 95% of 1000 keys, attempt 0 is the plain pick`, () => {
+    const picker = build(testHosts(10));
+    let moved = 0;
+    for (const k of KEYS.slice(0, 1000)) {
+      const first = picker.pick(hashContext(k))!;
+      assert.equal(picker.pick({ hashKey: () => k, selectionAttempt: 0 }), first);
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        if (picker.pick({ hashKey: () => k, selectionAttempt: attempt }) !== first) { moved++; break; }
+      }
+    }
+    assert.ok(moved >= 950, String(moved));
+  });
+
   test(`${name}: a request without a hash still gets a host`, () => {
     const hosts = testHosts(3);
     assert.ok(hosts.includes(build(hosts).pick(undefined)!));

@@ -86,11 +86,11 @@ test("weighted LEAST_REQUEST: idle hosts with weights 1:1:2 get 25/25/50±2% of 
   assert.ok(Math.abs(shares(hosts, () => p3.pick(undefined), 10000)[2] - 0.5) <= 0.02);
 });
 
-test("RANDOM spreads 20000 picks over 4 equal hosts at 25±2.5% each, and honours weights 1:3 (25±2.5%)", () => {
+test("RANDOM spreads 20000 picks over 4 equal hosts at 25±2.5% each, and ignores weights as Envoy does (1:3 → 50±2.5%)", () => {
   const hosts = testHosts(4);
   const p = createPicker(config("RANDOM"), hosts);
   for (const s of shares(hosts, () => p.pick(undefined), 20000)) assert.ok(Math.abs(s - 0.25) <= 0.025, String(s));
   const weighted = testHosts(2, (i) => (i === 0 ? 1 : 3));
   const pw = createPicker(config("RANDOM"), weighted);
-  assert.ok(Math.abs(shares(weighted, () => pw.pick(undefined), 20000)[0] - 0.25) <= 0.025);
+  assert.ok(Math.abs(shares(weighted, () => pw.pick(undefined), 20000)[0] - 0.5) <= 0.025);
 });

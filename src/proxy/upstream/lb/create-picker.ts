@@ -16,9 +16,10 @@ const EMPTY: HostPicker = { pick: () => undefined };
 /**
  * Called by the load balancer whenever the host set or health changes, once per subset (priority level, locality).
  * `hosts` are the usable ones, in any order. CLUSTER_PROVIDED (ORIGINAL_DST) clusters have no host list: the load
- * balancer uses originalDstPicker() instead, and this returns an empty picker for them.
+ * balancer uses originalDstPicker() instead, and this returns an empty picker for them. `hashWeights` (> 0, parallel to
+ * `hosts`) replace the hosts' weights in RING_HASH / MAGLEV tables (Envoy folds locality weights in there).
  */
-export function createPicker(config: LbConfig, hosts: readonly Host[]): HostPicker {
+export function createPicker(config: LbConfig, hosts: readonly Host[], hashWeights?: readonly number[]): HostPicker {
   if (hosts.length === 0) return EMPTY;
   switch (config.policy) {
     case "ROUND_ROBIN":
@@ -28,8 +29,8 @@ export function createPicker(config: LbConfig, hosts: readonly Host[]): HostPick
         ? new LeastRequestPicker(hosts, config.choiceCount)
         : new WeightedPicker(hosts, config.activeRequestBias, config.slowStart);
     case "RANDOM": return new RandomPicker(hosts);
-    case "RING_HASH": return new RingHashPicker(hosts, config.minimumRingSize, config.maximumRingSize);
-    case "MAGLEV": return new MaglevPicker(hosts, config.maglevTableSize);
+    case "RING_HASH": return new RingHashPicker(hosts, config.minimumRingSize, config.maximumRingSize, hashWeights);
+    case "MAGLEV": return new MaglevPicker(hosts, config.maglevTableSize, hashWeights);
     case "CLUSTER_PROVIDED": return EMPTY;
   }
 }

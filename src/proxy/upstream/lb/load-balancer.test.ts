@@ -6,6 +6,7 @@ import type { XdsObject } from "../../config/xds-fields.js";
 import { ClusterStats } from "../../stats/proxy-stats.js";
 import { ClusterManager } from "../cluster-manager.js";
 import { HealthFlag, Host } from "../host.js";
+import { hash32 } from "./hash.js";
 import { parseLbConfig } from "./lb-config.js";
 import type { LbContext } from "./lb-context.js";
 import { LbStats } from "./lb-stats.js";
@@ -111,6 +112,23 @@ test("locality weighted with every locality weight 0: falls back to all healthy 
   const t = tally(buildLoadBalancer(all, config({ common_lb_config: { locality_weighted_lb_config: {} } })), 400);
   assert.equal(t.size, 4);
   assert.equal(t.get(undefined), undefined);
+});
+
+test("locality weighted RING_HASH and MAGLEV fold locality weights in: 1 host at weight 1 vs 3 hosts at weight 1 → 50±4% of 20000 keys; 1:3 → 25±4%; weight 0 → none", () => {
+  const keyed = (i: number): LbContext => ({ hashKey: () => hash32(`k${i}`) });
+  for (const policy of ["RING_HASH", "MAGLEV"]) {
+    const weighted = config({ lb_policy: policy, common_lb_config: { locality_weighted_lb_config: {} } });
+    const lone = hosts(1, { locality: "r/z1/", localityWeight: 1 });
+    const crowd = hosts(3, { locality: "r/z2/", localityWeight: 1 });
+    const t = tally(buildLoadBalancer([...lone, ...crowd], weighted), 20000, keyed);
+    assert.ok(Math.abs(share(t, lone, 20000) - 0.5) <= 0.04, `${policy} lone ${share(t, lone, 20000)}`);
+    const light = hosts(2, { locality: "r/z3/", localityWeight: 1 });
+    const heavy = hosts(2, { locality: "r/z4/", localityWeight: 3 });
+    const off = hosts(2, { locality: "r/z5/", localityWeight: 0 });
+    const t2 = tally(buildLoadBalancer([...light, ...heavy, ...off], weighted), 20000, keyed);
+    assert.ok(Math.abs(share(t2, light, 20000) - 0.25) <= 0.04, `${policy} light ${share(t2, light, 20000)}`);
+    assert.equal(share(t2, off, 20000), 0, `${policy}: a zero-weight locality gets nothing`);
+  }
 });
 
 test("ring hash: the request hash picks the priority (hash % 100 < 56 → P0 of 2/5 healthy) and the same key the same host", () => {

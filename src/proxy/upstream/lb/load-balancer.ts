@@ -44,7 +44,7 @@ export function buildLoadBalancer(hosts: readonly Host[], config: LbConfig, opti
   const stats = options.stats;
   if (config.policy === "RING_HASH" || config.policy === "MAGLEV") {
     // Envoy's ThreadAwareLoadBalancerBase: one table per level over its healthy hosts (all of them in panic).
-    const pickers = levels.map((l, p) => picker(config, load.panic[p] ? l.hosts : l.healthy));
+    const pickers = levels.map((l, p) => hashPicker(config, l, load.panic[p]));
     if (pickers.length === 1 && !load.panic[0]) return single(pickers[0]);
     return new HashPriorityLoadBalancer(new PriorityTable(load), pickers, load.panic, stats);
   }
@@ -70,14 +70,14 @@ class PriorityLevel {
     this.hosts.push(h);
     let loc = this.localities.get(h.locality);
     if (!loc) { loc = new Locality(h.localityWeight); this.localities.set(h.locality, loc); }
-    loc.hosts++;
+    loc.all.push(h);
     if (h.healthy) { this.healthy.push(h); loc.healthy.push(h); }
     else if (h.degraded) { this.degraded.push(h); loc.degraded.push(h); }
   }
 }
 
 class Locality {
-  hosts = 0;
+  readonly all: Host[] = [];
   readonly healthy: Host[] = [];
   readonly degraded: Host[] = [];
   constructor(readonly weight: number) {}
@@ -103,6 +103,25 @@ function picker(config: LbConfig, hosts: readonly Host[]): HostPicker {
   return hosts.length === 0 ? EMPTY : createPicker(config, hosts);
 }
 
+/**
+ * A RING_HASH / MAGLEV level's table over its healthy hosts (all in panic). With locality_weighted_lb_config each host
+ * weighs host weight / its locality's host weight sum × locality weight (Envoy's normalizeLocalityWeights, raw locality
+ * weights): hosts of a zero-weight locality are left out, and with every locality weight 0 the table is empty.
+ */
+function hashPicker(config: LbConfig, level: PriorityLevel, panic: boolean): HostPicker {
+  if (!config.common.localityWeighted) return picker(config, panic ? level.hosts : level.healthy);
+  const hosts: Host[] = [];
+  const weights: number[] = [];
+  for (const loc of level.localities.values()) {
+    if (loc.weight === 0) continue;
+    const members = panic ? loc.all : loc.healthy;
+    let sum = 0;
+    for (const h of members) sum += h.weight;
+    for (const h of members) { hosts.push(h); weights.push((h.weight / sum) * loc.weight); }
+  }
+  return hosts.length === 0 ? EMPTY : createPicker(config, hosts, weights);
+}
+
 function single(p: HostPicker): LoadBalancer {
   return { chooseHost: (ctx) => p.pick(ctx) };
 }
@@ -114,7 +133,7 @@ class LocalityPickers {
   /** Envoy's HostSetImpl::chooseLocality over `eligible` (healthy or degraded hosts per locality), or undefined when every effective weight is 0. */
   static create(level: PriorityLevel, config: LbConfig, factor: number, eligible: (l: Locality) => readonly Host[]): LocalityPickers | undefined {
     const locs = [...level.localities.values()];
-    const weights = locs.map((l) => effectiveLocalityWeight(l.weight, eligible(l).length, l.hosts, factor));
+    const weights = locs.map((l) => effectiveLocalityWeight(l.weight, eligible(l).length, l.all.length, factor));
     const scheduler = LocalityScheduler.create(weights);
     if (scheduler === undefined) return undefined;
     return new LocalityPickers(scheduler, locs.map((l, i) => (weights[i] > 0 ? picker(config, eligible(l)) : EMPTY)));

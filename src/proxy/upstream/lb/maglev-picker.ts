@@ -16,22 +16,27 @@ export class MaglevPicker implements HostPicker {
   private readonly table: Int32Array;
   private readonly hosts: readonly Host[];
 
-  constructor(hosts: readonly Host[], tableSize: number) {
-    const sorted = [...hosts].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  /** `weights` (> 0, parallel to `hosts`) replace the hosts' own weights (locality-weighted clusters). */
+  constructor(hosts: readonly Host[], tableSize: number, weights?: readonly number[]) {
+    const order = hosts.map((_, i) => i).sort((a, b) => (hosts[a].key < hosts[b].key ? -1 : hosts[a].key > hosts[b].key ? 1 : 0));
+    const sorted = order.map((i) => hosts[i]);
     this.hosts = sorted;
     const n = sorted.length;
     const m = tableSize;
     this.table = new Int32Array(n === 0 ? 0 : m).fill(-1);
     if (n === 0) return;
-    let maxW = 0;
-    for (const h of sorted) if (h.weight > maxW) maxW = h.weight;
     const weight = new Float64Array(n);
+    let maxW = 0;
+    for (let i = 0; i < n; i++) {
+      weight[i] = weights === undefined ? sorted[i].weight : weights[order[i]];
+      if (weight[i] > maxW) maxW = weight[i];
+    }
     const target = new Float64Array(n);
     const pos = new Float64Array(n);
     const skip = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const key = sorted[i].key;
-      weight[i] = sorted[i].weight / maxW;
+      weight[i] /= maxW;
       pos[i] = hash32(key, 0) % m;
       skip[i] = (hash32(key, 1) % (m - 1)) + 1;
     }
@@ -63,7 +68,10 @@ export class MaglevPicker implements HostPicker {
   pick(ctx: LbContext | undefined): Host | undefined {
     const t = this.table, m = t.length;
     if (m === 0) return undefined;
-    const h = ctx?.hashKey() ?? Math.floor(Math.random() * 0x100000000);
+    let h = ctx?.hashKey() ?? Math.floor(Math.random() * 0x100000000);
+    const attempt = ctx?.selectionAttempt ?? 0;
+    // Envoy's MaglevTable::chooseHost: a re-pick (retry host predicate) xors the hash with 2^bits - attempt.
+    if (attempt > 0) h = (h ^ -attempt) >>> 0;
     return this.hosts[t[h % m]];
   }
 }

@@ -3,6 +3,7 @@
 import { isIP } from "node:net";
 import type { ClusterStats } from "../../stats/proxy-stats.js";
 import { Host } from "../host.js";
+import type { PoolCluster } from "../host-pool.js";
 import type { HostPicker } from "./host-picker.js";
 import type { LbConfig } from "./lb-config.js";
 import type { LbContext } from "./lb-context.js";
@@ -12,6 +13,8 @@ export interface OriginalDstCluster {
   readonly name: string;
   readonly stats: ClusterStats;
   readonly connectTimeoutMs: number;
+  /** The cluster's circuit-breaker counts and connection options, shared by its hosts' pools (absent in tests: defaults per host). */
+  readonly state?: PoolCluster;
 }
 
 /**
@@ -26,11 +29,14 @@ class OriginalDstHosts {
 
   constructor(private readonly cleanupMs: number) {}
 
-  get(key: string, make: () => Host): Host {
-    let h = this.hosts.get(key);
+  /** The host for "address:port" (`dst`), made on first use; undefined when `dst` is not a literal IP and port. */
+  get(dst: string, cluster: OriginalDstCluster): Host | undefined {
+    let h = this.hosts.get(dst);
     if (h === undefined) {
-      h = make();
-      this.hosts.set(key, h);
+      const parsed = parseHostPort(dst);
+      if (parsed === undefined) return undefined;
+      h = new Host(parsed[0], parsed[1], "HEALTHY", cluster.stats, cluster.connectTimeoutMs, cluster.state);
+      this.hosts.set(dst, h);
       if (this.timer === undefined) {
         this.timer = setInterval(() => this.sweep(), this.cleanupMs);
         this.timer.unref();
@@ -38,6 +44,15 @@ class OriginalDstHosts {
     }
     this.used.add(h);
     return h;
+  }
+
+  /** The cluster left CDS or the proxy stops: every host is closed and the sweep stops. */
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    for (const h of this.hosts.values()) h.close();
+    this.hosts.clear();
+    this.used.clear();
   }
 
   private sweep(): void {
@@ -67,12 +82,15 @@ export function originalDstPicker(config: LbConfig, cluster: OriginalDstCluster)
   return {
     pick(ctx: LbContext | undefined): Host | undefined {
       const dst = ctx?.originalDestination?.();
-      if (dst === undefined) return undefined;
-      const parsed = parseHostPort(dst);
-      if (parsed === undefined) return undefined;
-      return all.get(dst, () => new Host(parsed[0], parsed[1], "HEALTHY", cluster.stats, cluster.connectTimeoutMs));
+      return dst === undefined ? undefined : all.get(dst, cluster);
     },
   };
+}
+
+/** Closes the on-demand hosts of the ORIGINAL_DST cluster whose stats are `stats` and stops its sweep (no-op for others). */
+export function closeOriginalDstHosts(stats: ClusterStats): void {
+  byCluster.get(stats)?.close();
+  byCluster.delete(stats);
 }
 
 /** "ip:port" or "[ipv6]:port" with a literal IP (Envoy parseInternetAddressAndPortNoThrow), else undefined. */

@@ -12,24 +12,26 @@ const INDEX_SPACE = 2 ** 21;
  * Built like Envoy's RingHashLoadBalancer::Ring: scale = min(ceil(min_norm_weight × minimum_ring_size) /
  * min_norm_weight, maximum_ring_size); each host gets entries hash("<address:port>_<i>") until the running total
  * reaches scale × its normalized weight. pick() finds the first entry at or after the request's hash (wrapping);
- * requests without a hash get a random point (as Envoy).
+ * requests without a hash get a random point (as Envoy); re-pick n takes the entry n places further.
  */
 export class RingHashPicker implements HostPicker {
   private readonly hashes: Uint32Array;
   private readonly owners: Int32Array;
 
-  constructor(private readonly hosts: readonly Host[], minimumRingSize: number, maximumRingSize: number) {
+  /** `weights` (> 0, parallel to `hosts`) replace the hosts' own weights (locality-weighted clusters). */
+  constructor(private readonly hosts: readonly Host[], minimumRingSize: number, maximumRingSize: number, weights?: readonly number[]) {
     const n = hosts.length;
     if (n > INDEX_SPACE) throw new RangeError(`ring hash supports at most ${INDEX_SPACE} hosts`);
+    const weight = (i: number) => (weights === undefined ? hosts[i].weight : weights[i]);
     let sum = 0, min = Infinity;
-    for (const h of hosts) { sum += h.weight; if (h.weight < min) min = h.weight; }
+    for (let i = 0; i < n; i++) { const w = weight(i); sum += w; if (w < min) min = w; }
     const minNorm = n === 0 ? 1 : min / sum;
     const scale = Math.min(Math.ceil(minNorm * minimumRingSize) / minNorm, maximumRingSize);
     const keys = new Float64Array(n === 0 ? 0 : Math.ceil(scale) + n);
     let count = 0, current = 0, target = 0;
     for (let i = 0; i < n; i++) {
       const h = hosts[i];
-      target += (scale * h.weight) / sum;
+      target += (scale * weight(i)) / sum;
       for (let k = 0; current < target && count < keys.length; k++, current++) keys[count++] = hash32(`${h.key}_${k}`) * INDEX_SPACE + i;
     }
     const sorted = keys.subarray(0, count).sort();
@@ -55,6 +57,8 @@ export class RingHashPicker implements HostPicker {
       const mid = (lo + hi) >>> 1;
       if (hashes[mid] < h) lo = mid + 1; else hi = mid;
     }
-    return this.hosts[this.owners[lo === n ? 0 : lo]];
+    // Envoy's Ring::chooseHost: a re-pick (retry host predicate) behaves as if the entry found were not on the ring.
+    const attempt = ctx?.selectionAttempt ?? 0;
+    return this.hosts[this.owners[((lo === n ? 0 : lo) + attempt) % n]];
   }
 }

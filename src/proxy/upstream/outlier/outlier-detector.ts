@@ -99,7 +99,14 @@ export class OutlierDetector implements OutlierSink {
     let changed = false;
     for (const [host, monitor] of this.monitors) {
       monitor.rotateBuckets();
-      if ((host.healthFlags & HealthFlag.FailedOutlierCheck) === 0) continue;
+      if ((host.healthFlags & HealthFlag.FailedOutlierCheck) === 0) {
+        // Envoy's checkHostForUneject: a host back in for a whole interval has its backoff decay, before this tick's
+        // success-rate detection may eject it again.
+        if (monitor.lastUnejectionTime >= 0 && now - monitor.lastUnejectionTime >= config.intervalMs && monitor.ejectTimeBackoff > 0) {
+          monitor.ejectTimeBackoff--;
+        }
+        continue;
+      }
       const ejectedFor = Math.min(config.baseEjectionTimeMs * monitor.ejectTimeBackoff, config.maxEjectionTimeMs) + monitor.jitterMs;
       if (ejectedFor <= now - monitor.lastEjectionTime) {
         this.uneject(host, monitor, now);
@@ -108,12 +115,6 @@ export class OutlierDetector implements OutlierSink {
     }
     this.successRateEjections(false);
     this.successRateEjections(true);
-    for (const [host, monitor] of this.monitors) {
-      if (host.healthFlags & HealthFlag.FailedOutlierCheck) continue;
-      if (monitor.lastUnejectionTime >= 0 && now - monitor.lastUnejectionTime >= config.intervalMs && monitor.ejectTimeBackoff > 0) {
-        monitor.ejectTimeBackoff--;
-      }
-    }
     if (changed) this.onHealthChanged();
   }
 
