@@ -7,10 +7,20 @@ import { formatDiagnostic, type ConfigSnapshot } from "../control-plane/config/c
 import { parseDuration } from "../control-plane/config/value-rules.js";
 import { Logger } from "../shared/logger.js";
 import { WeftError } from "../shared/weft-error.js";
+import { CertificateAuthority } from "../control-plane/ca/certificate-authority.js";
+import { CaServer } from "../control-plane/ca/ca-server.js";
+import { createCaMetrics } from "../control-plane/ca/ca-metrics.js";
+import { TokenAuthenticator } from "../control-plane/ca/token-authenticator.js";
+import type { MetricsRegistry } from "../control-plane/debug/metrics-registry.js";
 
 const USAGE = `usage: weft control-plane --config-dir DIR [--xds-port 15010] [--xds-address 127.0.0.1]
                           [--monitoring-port 15014] [--monitoring-address 127.0.0.1] [--domain cluster.local]
-                          [--max-stream-age 30m] [--push-throttle N] [--max-requests-per-second 100]`;
+                          [--max-stream-age 30m] [--push-throttle N] [--max-requests-per-second 100]
+                          [--state-dir DIR | --ca-dir DIR] [--trust-domain cluster.local]
+                          [--secure-xds-port 15012] [--secure-xds-address 127.0.0.1]
+                          [--workload-cert-ttl 24h] [--max-workload-cert-ttl 2160h]
+  The certificate authority runs when --state-dir (self-signed root kept there, bootstrap tokens under DIR/tokens)
+  or --ca-dir (plug-in CA: ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem) is given.`;
 
 const log = new Logger("config");
 
@@ -48,6 +58,13 @@ export async function runControlPlane(argv: string[]): Promise<number> {
         "max-stream-age": { type: "string", default: "30m" },
         "push-throttle": { type: "string" },
         "max-requests-per-second": { type: "string", default: "100" },
+        "state-dir": { type: "string" },
+        "ca-dir": { type: "string" },
+        "trust-domain": { type: "string", default: "cluster.local" },
+        "secure-xds-port": { type: "string", default: "15012" },
+        "secure-xds-address": { type: "string" },
+        "workload-cert-ttl": { type: "string", default: "24h" },
+        "max-workload-cert-ttl": { type: "string", default: "2160h" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -70,6 +87,15 @@ export async function runControlPlane(argv: string[]): Promise<number> {
         ...(values["push-throttle"] !== undefined && { pushThrottle: parseCount("push-throttle", values["push-throttle"]) }),
         maxRequestsPerSecond: parseCount("max-requests-per-second", values["max-requests-per-second"]),
       },
+      ca: values["state-dir"] === undefined && values["ca-dir"] === undefined ? undefined : {
+        stateDir: values["state-dir"],
+        caDir: values["ca-dir"],
+        trustDomain: values["trust-domain"],
+        address: values["secure-xds-address"] ?? values["xds-address"],
+        port: parsePort("secure-xds-port", values["secure-xds-port"]),
+        defaultTtlMs: parseMs("workload-cert-ttl", values["workload-cert-ttl"]),
+        maxTtlMs: parseMs("max-workload-cert-ttl", values["max-workload-cert-ttl"]),
+      },
     };
   } catch (err) {
     process.stderr.write(`weft control-plane: ${(err as Error).message}\n${USAGE}\n`);
@@ -90,6 +116,7 @@ export async function runControlPlane(argv: string[]): Promise<number> {
     await cp.stop().catch(() => undefined);
     return 1;
   }
+  const ca = opts.ca && (await startCertificateAuthority(opts.ca, cp.metrics.registry));
   const logged = new Set<string>();
   logNewDiagnostics(config.current(), logged);
   config.onChange((snapshot) => logNewDiagnostics(snapshot, logged));
@@ -97,8 +124,41 @@ export async function runControlPlane(argv: string[]): Promise<number> {
 
   await stopped;
   log.info("stopping");
-  await cp.stop();
+  await Promise.all([cp.stop(), ca?.close()]);
   return 0;
+}
+
+interface CaFlags {
+  stateDir: string | undefined;
+  caDir: string | undefined;
+  trustDomain: string;
+  address: string;
+  port: number;
+  defaultTtlMs: number;
+  maxTtlMs: number;
+}
+
+/**
+ * Starts the CA and its secure port; a CA that cannot start (bad plug-in files, port taken) is logged with its code
+ * and left off, while xDS keeps serving.
+ */
+async function startCertificateAuthority(flags: CaFlags, registry: MetricsRegistry): Promise<CaServer | undefined> {
+  const caLog = new Logger("ca");
+  const caOpts = { trustDomain: flags.trustDomain, defaultTtlMs: flags.defaultTtlMs, maxTtlMs: flags.maxTtlMs };
+  let server: CaServer | undefined;
+  try {
+    const ca = flags.caDir ? await CertificateAuthority.fromPluginDir(flags.caDir, caOpts) : await CertificateAuthority.fromStateDir(flags.stateDir!, caOpts);
+    const tokens = flags.stateDir ? new TokenAuthenticator(flags.stateDir, flags.trustDomain) : undefined;
+    server = new CaServer({ ca, tokens, metrics: createCaMetrics(registry) });
+    const port = await server.listen(flags.address, flags.port);
+    process.stderr.write(`certificate authority ready secure-xds=${flags.address}:${port} root=${ca.rootCert.fingerprint256}\n`);
+    return server;
+  } catch (err) {
+    const code = err instanceof WeftError ? ` [${err.code}]` : "";
+    caLog.error(`certificate authority not started: ${(err as Error).message}${code}`);
+    await server?.close();
+    return undefined;
+  }
 }
 
 /** Logs each diagnostic not already logged for the previous snapshot; `logged` becomes the current set. */

@@ -8,6 +8,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   "control-plane": { summary: "run the control plane (istiod role)", load: async () => (await import("./control-plane.js")).runControlPlane },
   proxy: { summary: "run a sidecar proxy (Envoy role)", load: async () => (await import("./proxy.js")).runProxy },
   validate: { summary: "validate Istio YAML files or directories", load: async () => (await import("./validate.js")).runValidate },
+  ca: { summary: "certificate authority chores (ca token: a workload's bootstrap token)", load: async () => (await import("./ca.js")).runCa },
   demo: { summary: "bring up a whole mesh on loopback with a sample app", load: async () => (await import("./demo.js")).runDemo },
 };
 
