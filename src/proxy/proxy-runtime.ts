@@ -11,6 +11,9 @@ import { invalid, type XdsObject } from "./config/xds-fields.js";
 import "./filters/router/router-filter.js";
 import "./filters/fault/fault-filter.js";
 import "./filters/cors/cors-filter.js";
+import "./filters/jwt-authn/jwt-authn-filter.js";
+import "./filters/rbac/rbac-filter.js";
+import "./filters/ext-authz/ext-authz-filter.js";
 
 export interface ProxyRuntimeOptions {
   /** The workload's IP: replaces 0.0.0.0 in bound listener addresses. */

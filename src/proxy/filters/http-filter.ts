@@ -4,6 +4,7 @@ import type { RequestHead } from "../http/request-head.js";
 import type { ResponseHead } from "../http/response-head.js";
 import type { StreamInfo } from "../http/stream-info.js";
 import type { RouteEntry } from "../router/route-entry.js";
+import type { Cluster } from "../upstream/cluster.js";
 import type { HttpConnectionManagerStats } from "../stats/proxy-stats.js";
 
 /** What a hook tells the FilterManager: go on to the next filter, or wait for callbacks.continueDecoding(). */
@@ -22,6 +23,8 @@ export interface HttpFilterCallbacks {
   sendLocalReply(status: number, body: string, responseFlags?: number, headers?: string[]): void;
   /** The route the request matches (resolved once, on first call, then cached), or undefined (no route). */
   route(): RouteEntry | undefined;
+  /** A cluster of the proxy by name (filters that call out, e.g. ext_authz); absent in unit tests that need none. */
+  cluster?(name: string): Cluster | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 // DownstreamStream: the protocol-independent part of one downstream request through the HCM (HTTP/1.1 and HTTP/2 subclass it).
 
 import type { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
 import { FilterManager, type FilterManagerStream } from "./filter-manager.js";
 import { requestId } from "./request-id.js";
 import type { RequestHead } from "./request-head.js";
@@ -9,11 +10,13 @@ import { ResponseFlag, StreamInfo } from "./stream-info.js";
 import type { DataPlane } from "./data-plane.js";
 import type { HttpConnectionManagerConfig } from "./http-connection-manager-config.js";
 import type { RouteEntry } from "../router/route-entry.js";
+import type { Cluster } from "../upstream/cluster.js";
 import { finalizeResponse } from "../router/route-finalizer.js";
 import { dispatchRoute, type UpstreamTarget } from "../router/route-dispatch.js";
 import type { UpstreamRequestStream } from "../router/upstream-request.js";
 import type { UpstreamAttempt } from "../router/upstream-attempt.js";
 import { newRouterRequest } from "../router/router-request.js";
+import { socketConnectionInfo } from "./connection-info.js";
 
 /** Body bytes queued before the upstream is ready, beyond which the downstream stops reading. */
 const MAX_PENDING_BODY = 1024 * 1024;
@@ -46,6 +49,9 @@ export abstract class DownstreamStream implements FilterManagerStream, UpstreamR
     protected readonly hasBody: boolean,
   ) {}
 
+  /** The downstream connection's socket (its addresses, and TLS peer once the listener terminates TLS). */
+  abstract readonly downstreamSocket: Socket | undefined;
+
   /** Runs the request headers through the HCM: adds x-request-id / x-forwarded-proto, filters, then routes. */
   start(): void {
     const hcm = this.hcm;
@@ -68,6 +74,7 @@ export abstract class DownstreamStream implements FilterManagerStream, UpstreamR
     if (hcm.filterFactories.length === 0) {
       this.decodingComplete();
     } else {
+      this.streamInfo.downstream = socketConnectionInfo(this.downstreamSocket);
       this.fm = new FilterManager(hcm.filterFactories, this);
       this.fm.decodeHeaders(this.head, !this.hasBody);
     }
@@ -99,6 +106,9 @@ export abstract class DownstreamStream implements FilterManagerStream, UpstreamR
     }
     return this.routeEntry;
   }
+
+  /** FilterManagerStream: a cluster of the proxy (for filters that call out). */
+  cluster(name: string): Cluster | undefined { return this.dataPlane.cluster(name); }
 
   // ---- hooks for the codec (per request, not per chunk) ----
 

@@ -5,6 +5,7 @@ import type { RequestHead } from "./request-head.js";
 import type { ResponseHead } from "./response-head.js";
 import type { StreamInfo } from "./stream-info.js";
 import type { RouteEntry } from "../router/route-entry.js";
+import type { Cluster } from "../upstream/cluster.js";
 
 /** What the FilterManager needs from its stream: where decoding ends (the router) and how to reply locally. */
 export interface FilterManagerStream {
@@ -14,6 +15,8 @@ export interface FilterManagerStream {
   sendLocalReply(status: number, body: string, responseFlags: number, extraHeaders?: string[]): void;
   /** The matched route (cached after the first call). */
   route(): RouteEntry | undefined;
+  /** A cluster of the proxy by name. */
+  cluster?(name: string): Cluster | undefined;
 }
 
 /** Created per request only when the HCM has filters before the router. */
@@ -51,6 +54,8 @@ export class FilterManager implements HttpFilterCallbacks {
   }
 
   route(): RouteEntry | undefined { return this.stream.route(); }
+
+  cluster(name: string): Cluster | undefined { return this.stream.cluster?.(name); }
 
   encodeHeaders(head: ResponseHead, endStream: boolean): void {
     for (let i = this.filters.length - 1; i >= 0; i--) this.filters[i].encodeHeaders?.(head, endStream);

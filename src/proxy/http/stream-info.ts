@@ -1,5 +1,7 @@
 // Per-request stream info: Envoy response flags (as a bitmask), timings and the chosen upstream, readable by filters.
 
+import type { DownstreamConnectionInfo } from "./connection-info.js";
+
 /** Envoy's %RESPONSE_FLAGS% (source/common/stream_info/utility.h), as bits. */
 export const ResponseFlag = {
   NoHealthyUpstream: 1 << 0,          // UH
@@ -54,6 +56,29 @@ export class StreamInfo {
   readonly startTime = performance.now();
   bytesReceived = 0;
   bytesSent = 0;
+  /**
+   * Envoy's dynamic metadata `envoy.filters.http.jwt_authn`: verified JWT payloads keyed by the provider's
+   * payload_in_metadata (Istio: "payload"). Set by the jwt_authn filter only when authentication succeeded;
+   * undefined when no payload was verified. Later filters (RBAC: request.auth.*) read it; the payloads are frozen.
+   */
+  jwtPayloads: ReadonlyMap<string, Readonly<Record<string, unknown>>> | undefined = undefined;
+  /** Envoy's response code details for a local reply (e.g. `rbac_access_denied_matched_policy[none]`), "" otherwise. */
+  responseCodeDetails = "";
+  /** The downstream connection (addresses, SNI, TLS peer); set by the stream before its filters run, when it has filters. */
+  downstream: DownstreamConnectionInfo | undefined = undefined;
+  /**
+   * Envoy's dynamic metadata other than jwt_authn's (above): filter name → fields as JSON values (a Struct's JSON
+   * form), e.g. rbac's `<shadow_rules_stat_prefix>shadow_engine_result`. Undefined until first set.
+   */
+  dynamicMetadata: Map<string, Record<string, unknown>> | undefined = undefined;
+
+  /** Merges `fields` into the namespace `filter` (Envoy StreamInfo::setDynamicMetadata: a key set again is replaced). */
+  setDynamicMetadata(filter: string, fields: Record<string, unknown>): void {
+    const all = (this.dynamicMetadata ??= new Map());
+    const existing = all.get(filter);
+    if (existing === undefined) all.set(filter, { ...fields });
+    else Object.assign(existing, fields);
+  }
 
   setResponseFlag(flag: number): void { this.responseFlags |= flag; }
   hasResponseFlag(flag: number): boolean { return (this.responseFlags & flag) !== 0; }

@@ -82,6 +82,23 @@ export class HttpConnectionManagerStats {
   /** `cors.origin_valid` / `cors.origin_invalid` (envoy.filters.http.cors). */
   cors_origin_valid = 0;
   cors_origin_invalid = 0;
+  /** `jwt_authn.allowed` / `.denied` / `.jwks_fetch_success` / `.jwks_fetch_failed` (envoy.filters.http.jwt_authn). */
+  jwt_authn_allowed = 0;
+  jwt_authn_denied = 0;
+  jwt_authn_jwks_fetch_success = 0;
+  jwt_authn_jwks_fetch_failed = 0;
+  /**
+   * envoy.filters.http.rbac counters below `rbac.`, named after the filters' stat prefixes: `<rules_stat_prefix>allowed`,
+   * `<rules_stat_prefix>denied`, `<shadow_rules_stat_prefix>shadow_allowed`, `<shadow_rules_stat_prefix>shadow_denied`.
+   */
+  readonly rbac = new Map<string, { value: number }>();
+
+  /** The rbac counter `name` (created at 0 on first use; filters resolve theirs once per config). */
+  rbacCounter(name: string): { value: number } {
+    let c = this.rbac.get(name);
+    if (c === undefined) this.rbac.set(name, (c = { value: 0 }));
+    return c;
+  }
 }
 
 /** Process-wide downstream counters (Envoy keeps these per HCM/listener; Weft sums them). */

@@ -13,6 +13,7 @@ const CLUSTER_GAUGES = ["upstream_rq_active", "upstream_rq_pending_active", "ups
 const HCM_COUNTERS = [
   "downstream_rq_total", "no_route", "no_cluster", "rq_direct_response", "rq_redirect", "downstream_rq_ws_on_non_ws_route",
   "fault_delays_injected", "fault_aborts_injected", "cors_origin_valid", "cors_origin_invalid",
+  "jwt_authn_allowed", "jwt_authn_denied", "jwt_authn_jwks_fetch_success", "jwt_authn_jwks_fetch_failed",
 ] as const;
 const DOWNSTREAM_COUNTERS = ["downstream_cx_total", "downstream_cx_protocol_error"] as const;
 
@@ -58,6 +59,16 @@ export function renderPrometheus(stats: ProxyStats): string {
   for (const key of HCM_COUNTERS) {
     family(`envoy_http_${key}`, "counter", stats.httpConnectionManagers.map((h) => `envoy_http_${key}{http_conn_manager_prefix="${esc(h.statPrefix)}"} ${h.stats[key]}`));
   }
+  const rbac = new Map<string, string[]>();
+  for (const h of stats.httpConnectionManagers) {
+    for (const [name, c] of h.stats.rbac) {
+      const metric = `envoy_http_rbac_${name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+      let lines = rbac.get(metric);
+      if (lines === undefined) rbac.set(metric, (lines = []));
+      lines.push(`${metric}{http_conn_manager_prefix="${esc(h.statPrefix)}"} ${c.value}`);
+    }
+  }
+  for (const [metric, lines] of rbac) family(metric, "counter", lines);
   family("envoy_http_downstream_rq_active", "gauge", stats.httpConnectionManagers.map((h) => `envoy_http_downstream_rq_active{http_conn_manager_prefix="${esc(h.statPrefix)}"} ${h.stats.downstream_rq_active}`));
   const hcmClass: string[] = [];
   for (const h of stats.httpConnectionManagers) {

@@ -35,14 +35,14 @@ export function outboundListener(port: number, httpFilters: XdsObject[] = []): X
   };
 }
 
-/** `<ip>_<port>` inbound listener with an inline route to `inbound|<port>||`. */
-export function inboundListener(ip: string, port: number): XdsObject {
+/** `<ip>_<port>` inbound listener with an inline route to `inbound|<port>||` (and `httpFilters` before the router). */
+export function inboundListener(ip: string, port: number, httpFilters: XdsObject[] = []): XdsObject {
   const cluster = `inbound|${port}||`;
   return {
     name: `${ip}_${port}`,
     address: { socket_address: { address: ip, port_value: port } },
     traffic_direction: "INBOUND",
-    filter_chains: [{ filters: [hcm(`inbound_${ip}_${port}`, { route_config: { name: cluster, virtual_hosts: [{ name: "inbound|http|" + port, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster } }] }] } })] }],
+    filter_chains: [{ filters: [hcm(`inbound_${ip}_${port}`, { route_config: { name: cluster, virtual_hosts: [{ name: "inbound|http|" + port, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster } }] }] } }, httpFilters)] }],
   };
 }
 
