@@ -4,7 +4,7 @@ import type { FieldPath } from "./field-path.js";
 import type { Issues } from "./issues.js";
 import { arr, obj, str, type Obj } from "./spec-access.js";
 import { validateSelector } from "./validate-workload-selector.js";
-import { validateIPSubnet } from "./value-rules.js";
+import { validateDuration, validateIPSubnet } from "./value-rules.js";
 
 const HEADER_NAME = /^[-_A-Za-z0-9]+$/;
 
@@ -45,7 +45,7 @@ export function validateRequestAuthentication(spec: Obj, out: Issues): void {
     const rule = obj(r);
     if (!rule) return;
     const path = ["spec", "jwtRules", i];
-    if (!str(rule.issuer)) out.error([...path, "issuer"], "issuer must be set");
+    if (!str(rule.issuer) && !str(rule.jwksUri)) out.error([...path, "issuer"], "issuer or jwksUri must be non-empty string");
     arr(rule.audiences).forEach((a, j) => {
       if (!str(a)) out.error([...path, "audiences", j], "audience must be non-empty string");
     });
@@ -65,6 +65,7 @@ export function validateRequestAuthentication(spec: Obj, out: Issues): void {
       if (!str(ch.claim) || !str(ch.header)) out.error([...path, "outputClaimToHeaders", j], "outputClaimToHeaders header and claim value must be non-empty string");
       else if (!HEADER_NAME.test(str(ch.header))) out.error([...path, "outputClaimToHeaders", j, "header"], `header name ${str(ch.header)} is not a valid header name`);
     });
+    if (rule.timeout !== undefined) out.error([...path, "timeout"], validateDuration(rule.timeout));
   });
 }
 

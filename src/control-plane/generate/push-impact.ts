@@ -7,6 +7,7 @@ import { selectorMatches } from "../model/labels.js";
 import type { Proxy } from "../model/proxy.js";
 import type { PushContext } from "../model/push-context.js";
 import type { PushRequest } from "../model/push-request.js";
+import { policySelects } from "../model/security-policies.js";
 import type { SidecarScope } from "../model/sidecar-scope.js";
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE } from "../../xds/type-urls.js";
 import { hasConsistentHash } from "./policy/traffic-policy.js";
@@ -44,6 +45,8 @@ interface WorkloadSelection {
  * - WorkloadEntry / auto-registered workload joining or leaving → EDS of proxies that see a service selecting it;
  *   everything for the proxy that registered.
  * - Sidecar → everything for proxies it selected before or selects now.
+ * - RequestAuthentication / AuthorizationPolicy → LDS (inbound HCM filters) of the proxies it selected before or
+ *   selects now (its namespace, or every namespace from the root namespace; selector; never with targetRefs).
  * - A proxy whose scope (services, ports, Sidecar, policy) differs between the two pushes → everything.
  * - Gateway → nothing; any other kind, or a request marked full → everything for everyone.
  */
@@ -54,6 +57,9 @@ export class PushImpact {
   private readonly selections: WorkloadSelection[] = [];
   private readonly registered = new Set<string>();
   private readonly byScopes = new Map<string, ReadonlySet<string>>();
+  /** Versions (old and new) of changed RequestAuthentications / AuthorizationPolicies. */
+  private readonly securityPolicies: { namespace: string; spec: Record<string, unknown> }[] = [];
+  private readonly withListeners = new Map<ReadonlySet<string>, ReadonlySet<string>>();
 
   constructor(
     request: PushRequest,
@@ -88,7 +94,26 @@ export class PushImpact {
       types = this.scopeTypes(prevScope, nextScope);
       this.byScopes.set(k, types);
     }
-    return types;
+    return this.securitySelects(proxy) ? this.plusListeners(types) : types;
+  }
+
+  /** True when a changed RequestAuthentication / AuthorizationPolicy (either version) selects the proxy's workload. */
+  private securitySelects(proxy: Proxy): boolean {
+    if (proxy.type !== "sidecar") return false;
+    const root = this.next.rootNamespace;
+    return this.securityPolicies.some((p) => policySelects(p.spec, p.namespace, root, proxy.namespace, proxy.labels));
+  }
+
+  /** `types` plus LDS, shared per distinct `types`. */
+  private plusListeners(types: ReadonlySet<string>): ReadonlySet<string> {
+    if (types.has(LISTENER_TYPE)) return types;
+    let out = this.withListeners.get(types);
+    if (!out) {
+      const s = new Set([...types, LISTENER_TYPE]);
+      out = s.size === ALL.size ? ALL : s;
+      this.withListeners.set(types, out);
+    }
+    return out;
   }
 
   private scopeTypes(prevScope: SidecarScope, nextScope: SidecarScope): ReadonlySet<string> {
@@ -153,6 +178,10 @@ export class PushImpact {
         return true;
       case "Sidecar":
         this.sidecars.add(`${key.namespace}/${key.name}`);
+        return true;
+      case "RequestAuthentication":
+      case "AuthorizationPolicy":
+        for (const r of this.versions<Record<string, unknown>>(key)) this.securityPolicies.push({ namespace: r.metadata.namespace, spec: r.spec });
         return true;
       default:
         return UNAFFECTING_KINDS.has(key.kind);

@@ -285,7 +285,7 @@ export class PushContext {
 const NO_KINDS: ReadonlySet<string> = new Set();
 
 /** The config kinds generators read. A change of any other kind (or an unknown one) carries nothing over. */
-const KNOWN_KINDS = new Set(["ServiceEntry", "WorkloadEntry", "DestinationRule", "VirtualService", "Sidecar", "Gateway"]);
+const KNOWN_KINDS = new Set(["ServiceEntry", "WorkloadEntry", "DestinationRule", "VirtualService", "Sidecar", "Gateway", "RequestAuthentication", "AuthorizationPolicy"]);
 
 const SERVICES = ["ServiceEntry"];
 const SCOPED = ["ServiceEntry", "VirtualService", "Sidecar"];
@@ -311,6 +311,8 @@ const MEMO_DEPENDENCIES: ReadonlyMap<string, readonly string[]> = new Map([
   // Per cluster: the locality LB plan its DestinationRule gives; per scope: whether any of its clusters has one.
   ["eds-plan", ["DestinationRule"]],
   ["eds-dep", [...SCOPED, "DestinationRule"]],
+  // Per namespace and labels: the inbound jwt_authn / RBAC filters (and `authn-authz|?`: whether any policy exists).
+  ["authn-authz", ["RequestAuthentication", "AuthorizationPolicy"]],
 ]);
 
 /** Default scopes (`<ns>|-`) hold every visible service: VirtualServices and Sidecars do not shape them. */

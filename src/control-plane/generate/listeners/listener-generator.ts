@@ -9,6 +9,7 @@ import { TLS_INSPECTOR_TYPE } from "../../../xds/type-urls.js";
 import { adsConfigSource, httpConnectionManagerFilter, NO_TIMEOUT, socketAddress, type EnvoyObject } from "../envoy-objects.js";
 import type { GeneratedResource } from "../generated-resource.js";
 import { inboundPorts, type InboundPort } from "../inbound-ports.js";
+import { inboundSecurityFilters } from "../security/inbound-security-filters.js";
 import { SIDECAR_HTTP_FILTERS } from "./http-filters.js";
 import { needsTlsInspector, outboundL4Chains } from "./outbound-l4-chains.js";
 import { tcpProxyFilter } from "./tcp-proxy-filter.js";
@@ -110,9 +111,10 @@ function hasSourceScopedL4Routes(push: PushContext, scope: SidecarScope, service
 
 /**
  * `<ip>_<port>` bound on the proxy's IP: an HCM whose inline route sends everything to `inbound|<port>||`, or for a
- * TCP port a tcp_proxy to that cluster.
+ * TCP port a tcp_proxy to that cluster. The HCM's http_filters start with the workload's authentication and
+ * authorization filters when a RequestAuthentication / AuthorizationPolicy selects it (`security`).
  */
-function inboundListener(proxy: Proxy, ip: InboundPort): EnvoyObject {
+function inboundListener(proxy: Proxy, ip: InboundPort, security: readonly EnvoyObject[]): EnvoyObject {
   const cluster = buildInboundKey(ip.port);
   const base = { name: `${proxy.ip}_${ip.port}`, address: socketAddress(proxy.ip, ip.port), traffic_direction: "INBOUND" };
   if (ip.tcp) return { ...base, filter_chains: [{ filters: [tcpProxyFilter(cluster)] }] };
@@ -133,7 +135,7 @@ function inboundListener(proxy: Proxy, ip: InboundPort): EnvoyObject {
                 },
               ],
             },
-            http_filters: SIDECAR_HTTP_FILTERS,
+            http_filters: security.length === 0 ? SIDECAR_HTTP_FILTERS : [...security, ...SIDECAR_HTTP_FILTERS],
             upgrade_configs: UPGRADE_CONFIGS,
           }),
         ],
@@ -156,8 +158,10 @@ export function generateSidecarListeners(proxy: Proxy, push: PushContext, scope:
     const key = l4.length === 0 ? `lds|outbound|${port}` : `lds|outbound|${scope.key}|${owner}|${port}`;
     out.push({ name: `0.0.0.0_${port}`, resource: push.memo(key, build) });
   }
-  for (const ip of inboundPorts(proxy, push)) {
-    const l = inboundListener(proxy, ip);
+  const ports = inboundPorts(proxy, push);
+  const security = ports.some((p) => !p.tcp) ? inboundSecurityFilters(proxy, push) : [];
+  for (const ip of ports) {
+    const l = inboundListener(proxy, ip, security);
     out.push({ name: l.name as string, resource: l });
   }
   return out;
