@@ -2,6 +2,7 @@
 
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { messageType } from "./proto-root.js";
+import { protoCodec, type ProtoCodec } from "./proto-codec.js";
 import type { EncodedAny } from "./any.js";
 import { encodeDeltaResponse, encodeSotwResponse } from "./response-encoding.js";
 import { sharingNames } from "./request-names.js";
@@ -74,18 +75,12 @@ export interface DeltaDiscoveryResponse {
   nonce: string;
 }
 
-const DECODE = { longs: Number, enums: String, defaults: true, arrays: true, objects: true } as const;
-
-function codec<T>(fullName: string): { serialize: (v: T) => Buffer; deserialize: (b: Buffer) => T } {
-  const type = messageType(fullName);
-  return {
-    serialize: (value: T) => Buffer.from(type.encode(type.fromObject(value as Record<string, unknown>)).finish()),
-    deserialize: (bytes: Buffer) => type.toObject(type.decode(bytes), DECODE) as T,
-  };
+function codec<T>(fullName: string): ProtoCodec<T> {
+  return protoCodec<T>(messageType(fullName));
 }
 
 /** Responses built from already-encoded Anys skip protobufjs (the push path's hot spot); others fall back to it. */
-function fastEncoding<T>(c: ReturnType<typeof codec<T>>, fast: (v: T) => Buffer | undefined): ReturnType<typeof codec<T>> {
+function fastEncoding<T>(c: ProtoCodec<T>, fast: (v: T) => Buffer | undefined): ProtoCodec<T> {
   return { serialize: (v: T) => fast(v) ?? c.serialize(v), deserialize: c.deserialize };
 }
 

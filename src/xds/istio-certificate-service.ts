@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import type { ProtoStruct } from "./discovery.js";
+import { protoCodec } from "./proto-codec.js";
 
 /** The .proto lives at the repository root; this module runs from dist/src/xds/. */
 const PROTO_FILE = fileURLToPath(new URL("../../../proto/istio/security/v1alpha1/ca.proto", import.meta.url));
@@ -27,18 +28,8 @@ const root = new protobuf.Root();
 root.loadSync(PROTO_FILE, { keepCase: true });
 root.resolveAll();
 
-const DECODE = { longs: Number, enums: String, defaults: true, arrays: true, objects: true } as const;
-
-function codec<T>(fullName: string): { serialize: (v: T) => Buffer; deserialize: (b: Buffer) => T } {
-  const type = root.lookupType(fullName);
-  return {
-    serialize: (value: T) => Buffer.from(type.encode(type.fromObject(value as Record<string, unknown>)).finish()),
-    deserialize: (bytes: Buffer) => type.toObject(type.decode(bytes), DECODE) as T,
-  };
-}
-
-const request = codec<IstioCertificateRequest>("istio.v1.auth.IstioCertificateRequest");
-const response = codec<IstioCertificateResponse>("istio.v1.auth.IstioCertificateResponse");
+const request = protoCodec<IstioCertificateRequest>(root.lookupType("istio.v1.auth.IstioCertificateRequest"));
+const response = protoCodec<IstioCertificateResponse>(root.lookupType("istio.v1.auth.IstioCertificateResponse"));
 
 /** grpc-js service definition (server `addService`, client `makeGenericClientConstructor`). */
 export const istioCertificateService = {
